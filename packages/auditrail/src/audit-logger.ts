@@ -1,0 +1,149 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import {
+  AuditrailError,
+  createEventLogger,
+  resolveFormat,
+  summarizeEvents,
+  type AuditEvent,
+  type AuditLogFormat,
+  type AuditSink,
+  type AuditStatus,
+  type Clock,
+  type EventLogger,
+  type FileIo,
+  type FileLockOptions,
+  type LogDetails,
+  type LogSummary,
+  type ReadOptions,
+} from '@auditrail/core'
+import { createCsvSink, CSV_LOG_FILE } from '@auditrail/sink-csv'
+import { createJsonSink, JSON_LOG_FILE } from '@auditrail/sink-json'
+import { createNoneSink } from '@auditrail/sink-none'
+import type { Observable } from 'rxjs'
+
+/** Options of {@link AuditLogger}. */
+export interface AuditLoggerOptions {
+  /** Output format; wins over `AUDIT_LOG_FORMAT`. Default: the environment variable, else `json`. */
+  readonly format?: AuditLogFormat
+  /** Reject details of the spec's twelve actions that do not match their codec exactly. Default `false`. */
+  readonly strict?: boolean
+  /** `'process'` (default) or `'fsync'` (survives power loss, one disk flush per event). */
+  readonly durability?: 'process' | 'fsync'
+  /** More sinks, written after the format's sink, e.g. a custom MLflow sink. */
+  readonly sinks?: readonly AuditSink[]
+  /** Timestamp source. Default: a microsecond clock that never goes back. */
+  readonly clock?: Clock
+  /** Cross-process lock timing of the file sinks. */
+  readonly lock?: FileLockOptions
+  /** File-system calls of the file sinks, for fault injection. Default `node:fs`. */
+  readonly io?: FileIo
+  /** Environment read for `AUDIT_LOG_FORMAT`. Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv
+}
+
+function checkDirectory(rootLogDir: string): void {
+  const fail = (message: string, cause?: unknown): never => {
+    throw new AuditrailError('io', message, { component: 'auditrail', file: rootLogDir, cause })
+  }
+  try {
+    fs.mkdirSync(rootLogDir, { recursive: true })
+  } catch (error) {
+    fail(`cannot create rootLogDir: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, error)
+  }
+  if (!fs.statSync(rootLogDir).isDirectory()) fail('rootLogDir exists but is not a directory')
+  try {
+    fs.accessSync(rootLogDir, fs.constants.W_OK | fs.constants.X_OK)
+  } catch (error) {
+    fail(`rootLogDir is not writable: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, error)
+  }
+}
+
+/**
+ * The spec's AuditLogger: one immutable, typed event per action, persisted before `logEvent` returns,
+ * to `<rootLogDir>/audit_log.json` (newest first) or `audit_log.csv`, or nowhere with format `none`.
+ *
+ * @example
+ * const logger = new AuditLogger('root_experiment')
+ * logger.logEvent('hp_change', 'success', { changed_params: { learning_rate: 0.001 } })
+ * logger.getLogSummary() // { total_events: 1, by_action_type: { hp_change: 1 }, by_status: { success: 1 } }
+ * logger.close()
+ */
+export class AuditLogger {
+  /** The directory holding the log (created, with parents, by the constructor). */
+  readonly rootLogDir: string
+  /** A label for this experiment; not written into events (the spec's format has no field for it). */
+  readonly experimentName: string
+  /** The format after resolution: option > `AUDIT_LOG_FORMAT` > `json`. */
+  readonly format: AuditLogFormat
+  /** `<rootLogDir>/audit_log.json`, whether or not that is the format in use. */
+  readonly jsonPath: string
+  /** `<rootLogDir>/audit_log.csv`, whether or not that is the format in use. */
+  readonly csvPath: string
+  readonly #core: EventLogger
+  readonly #store: AuditSink
+
+  /**
+   * Resolves the format, creates `rootLogDir` if missing and checks an existing log file.
+   * Throws an AuditrailError: `io` if `rootLogDir` cannot be created or written, `corrupt` if an existing
+   * log is not one we can continue (it is left untouched), `options` for an invalid option.
+   */
+  constructor(rootLogDir = 'root_experiment', experimentName = 'default', options: AuditLoggerOptions = {}) {
+    if (typeof rootLogDir !== 'string' || rootLogDir.length === 0) {
+      throw new AuditrailError('options', 'rootLogDir: expected a non-empty string', { component: 'auditrail', field: 'rootLogDir' })
+    }
+    this.rootLogDir = rootLogDir
+    this.experimentName = experimentName
+    this.format = resolveFormat(options.format, options.env ?? process.env)
+    this.jsonPath = path.join(rootLogDir, JSON_LOG_FILE)
+    this.csvPath = path.join(rootLogDir, CSV_LOG_FILE)
+    if (this.format !== 'none') checkDirectory(rootLogDir)
+    const fileOptions = {
+      rootLogDir,
+      ...(options.durability === undefined ? {} : { durability: options.durability }),
+      ...(options.lock === undefined ? {} : { lock: options.lock }),
+      ...(options.io === undefined ? {} : { io: options.io }),
+    }
+    this.#store = this.format === 'json' ? createJsonSink(fileOptions) : this.format === 'csv' ? createCsvSink(fileOptions) : createNoneSink()
+    this.#core = createEventLogger({
+      sinks: [this.#store, ...(options.sinks ?? [])],
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.strict === undefined ? {} : { strict: options.strict }),
+    })
+  }
+
+  /** The path of the log file in use, or `undefined` for format `none`. */
+  get logPath(): string | undefined {
+    return this.format === 'json' ? this.jsonPath : this.format === 'csv' ? this.csvPath : undefined
+  }
+
+  /** Every event after it was persisted, in order; completes on `close()`. */
+  get events$(): Observable<AuditEvent> {
+    return this.#core.events$
+  }
+
+  /**
+   * Records one action and returns the persisted event. Synchronous: when it returns, the event is in the file.
+   * Known action types get their details typed (`hp_change` → `changed_params`, …); any other non-empty
+   * action type takes any JSON object. Throws an AuditrailError: `invalid` (naming the field; nothing written),
+   * `io`/`locked`/`corrupt` when the event could not be persisted, `closed` after `close()`.
+   */
+  logEvent<A extends string>(actionType: A, status: AuditStatus, details?: LogDetails<A> | null, error?: string | null): AuditEvent {
+    return this.#core.logEvent(actionType, status, details, error)
+  }
+
+  /** Reads the stored events back, streaming (newest first by default for JSON, oldest first for CSV). */
+  readEvents(options?: ReadOptions): Iterable<AuditEvent> {
+    return this.#store.read?.(options) ?? []
+  }
+
+  /** The spec's summary: totals by action type and status, read from the file (so other writers count too). */
+  getLogSummary(): LogSummary {
+    return summarizeEvents(this.readEvents())
+  }
+
+  /** Releases the file and lock. Idempotent; `logEvent` afterwards throws a `closed` error. */
+  close(): void {
+    this.#core.close()
+  }
+}

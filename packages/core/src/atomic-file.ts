@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto'
+import * as path from 'node:path'
+import type { FileIo } from './file-io.js'
+
+const TEMP_SUFFIX = /^\.\d+\.[0-9a-f]{8}\.tmp$/
+
+/**
+ * Replaces `file` atomically: `fill` writes a temporary file in the same directory, which is then renamed
+ * over `file` (with `fsync`: the temp file is fsync'ed first and the directory after). On failure the
+ * temporary file is removed and `file` is as it was.
+ */
+export function replaceFile(io: FileIo, file: string, fsync: boolean, fill: (fd: number) => void, mode = 0o644): void {
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const fd = io.openSync(temp, 'wx', mode)
+  try {
+    fill(fd)
+    if (fsync) io.fsyncSync(fd)
+  } catch (error) {
+    io.closeSync(fd)
+    unlinkQuietly(io, temp)
+    throw error
+  }
+  io.closeSync(fd)
+  try {
+    io.renameSync(temp, file)
+  } catch (error) {
+    unlinkQuietly(io, temp)
+    throw error
+  }
+  if (fsync) fsyncDirectory(io, path.dirname(file))
+}
+
+/** Makes a rename in `directory` durable. */
+export function fsyncDirectory(io: FileIo, directory: string): void {
+  const fd = io.openSync(directory, 'r')
+  try {
+    io.fsyncSync(fd)
+  } finally {
+    io.closeSync(fd)
+  }
+}
+
+/** Removes temporary files left by a rewrite that a crash interrupted. Call only while holding the lock. */
+export function removeStaleTemps(io: FileIo, file: string): void {
+  const base = path.basename(file)
+  for (const name of io.readdirSync(path.dirname(file))) {
+    if (name.startsWith(base) && TEMP_SUFFIX.test(name.slice(base.length))) unlinkQuietly(io, path.join(path.dirname(file), name))
+  }
+}
+
+function unlinkQuietly(io: FileIo, file: string): void {
+  try {
+    io.unlinkSync(file)
+  } catch {
+    // Already gone is fine; any other failure leaves a stray temp file, which the next writer removes.
+  }
+}

@@ -1,0 +1,65 @@
+/** A source of audit timestamps. */
+export interface Clock {
+  /** The next timestamp: ISO 8601 UTC, six fractional digits, strictly greater than every earlier one. */
+  now(): string
+  /** Makes every later `now()` strictly greater than `timestamp` (e.g. the newest event already in a shared file). */
+  observe(timestamp: string): void
+}
+
+/** Injectable time sources, for tests that step the wall clock. */
+export interface ClockOptions {
+  /** Wall-clock milliseconds since the epoch. Default `Date.now`. */
+  readonly wallMs?: () => number
+  /** A monotonic nanosecond counter. Default `process.hrtime.bigint`. */
+  readonly monotonicNs?: () => bigint
+}
+
+/** Re-anchor on the wall clock when it runs ahead of us by more than this (a forward step or accumulated drift). */
+const MAX_LAG_US = 2_000
+
+/** Formats microseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
+export function formatMicros(micros: number): string {
+  const ms = Math.floor(micros / 1000)
+  const iso = new Date(ms).toISOString()
+  return `${iso.slice(0, 23)}${String(micros - ms * 1000).padStart(3, '0')}Z`
+}
+
+/** Parses an ISO 8601 UTC timestamp to microseconds since the epoch (fraction digits past six are dropped). */
+export function parseMicros(timestamp: string): number {
+  const match = /^(.{19})(?:\.(\d{1,9}))?(Z|[+-]00:00)$/.exec(timestamp)
+  if (match === null) return Number.NaN
+  const seconds = Date.parse(`${match[1]}Z`)
+  const fraction = (match[2] ?? '').padEnd(6, '0').slice(0, 6)
+  return seconds * 1000 + Number(fraction)
+}
+
+/**
+ * A clock with real microsecond resolution: one wall-clock anchor plus monotonic deltas (as pino's `lib/time.js`),
+ * strictly increasing even when the system clock steps back; it follows the wall clock forward.
+ */
+export function createClock(options: ClockOptions = {}): Clock {
+  const wallMs = options.wallMs ?? Date.now
+  const monotonicNs = options.monotonicNs ?? process.hrtime.bigint
+  let anchorUs = wallMs() * 1000
+  let anchorNs = monotonicNs()
+  let last = -Infinity
+
+  return {
+    now() {
+      const ns = monotonicNs()
+      let micros = anchorUs + Number((ns - anchorNs) / 1000n)
+      const wallUs = wallMs() * 1000
+      if (wallUs > micros + MAX_LAG_US) {
+        anchorUs = wallUs
+        anchorNs = ns
+        micros = wallUs
+      }
+      last = micros > last ? micros : last + 1
+      return formatMicros(last)
+    },
+    observe(timestamp) {
+      const micros = parseMicros(timestamp)
+      if (micros > last) last = micros
+    },
+  }
+}

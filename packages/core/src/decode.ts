@@ -1,0 +1,37 @@
+import * as E from 'fp-ts/lib/Either.js'
+import { pipe } from 'fp-ts/lib/function.js'
+import { AuditEventCodec, type AuditEvent } from './codecs.js'
+import { AuditrailError } from './errors.js'
+import { formatDecodeIssue, toDecodeIssues } from './path-reporter.js'
+
+/** Where a decoded value came from, for error messages. */
+export interface DecodeSource {
+  /** Component named in the message; default `core`. */
+  readonly component?: string
+  /** File the value was read from. */
+  readonly file?: string
+  /** Position in that file, e.g. `line 12` or `event 3`. */
+  readonly position?: string
+}
+
+/**
+ * Decodes an unknown value as an {@link AuditEvent}. On failure the `Left` is a `decode` {@link AuditrailError}
+ * whose `issues` list every bad path and value, and whose message reads e.g.
+ * `status: expected "success" | "failed", got "ok"`.
+ */
+export function decodeAuditEvent(input: unknown, source: DecodeSource = {}): E.Either<AuditrailError, AuditEvent> {
+  return pipe(
+    AuditEventCodec.decode(input),
+    E.mapLeft((errors) => {
+      const issues = toDecodeIssues(errors)
+      const where = source.position === undefined ? '' : `${source.position}: `
+      const message = `${where}not an audit event: ${issues.map(formatDecodeIssue).join('; ')}`
+      return new AuditrailError('decode', message, {
+        component: source.component ?? 'core',
+        ...(source.file === undefined ? {} : { file: source.file }),
+        ...(issues[0] === undefined ? {} : { field: issues[0].path }),
+        issues,
+      })
+    }),
+  )
+}

@@ -1,0 +1,108 @@
+import { Subject, type Observable, type Subscription } from 'rxjs'
+import { createClock, type Clock } from './clock.js'
+import type { AuditEvent, AuditStatus, LogDetails } from './codecs.js'
+import { AuditrailError } from './errors.js'
+import { validateEventInput } from './event-input.js'
+import type { AuditSink } from './sink.js'
+import { attachSink, type SinkFailure } from './sink-attachment.js'
+
+/** Options of {@link createEventLogger}. */
+export interface EventLoggerOptions {
+  /** Where events are persisted, in this order. Default: none (events only reach `events$`). */
+  readonly sinks?: readonly AuditSink[]
+  /** Timestamp source. Default: {@link createClock}(). */
+  readonly clock?: Clock
+  /**
+   * Reject details of the spec's twelve actions that do not match the action's codec exactly
+   * (wrong types or unknown keys). Default `false`, as the spec: any JSON object is accepted.
+   * Action types outside the twelve always accept any JSON object.
+   */
+  readonly strict?: boolean
+}
+
+/** The core logger: validates, stamps, fans out to sinks, then publishes on `events$`. */
+export interface EventLogger {
+  /** Each event after every sink persisted it, in order. Completes on `close()`. */
+  readonly events$: Observable<AuditEvent>
+  /** The attached sinks, in write order. */
+  readonly sinks: readonly AuditSink[]
+  /** True once `close()` was called. */
+  readonly closed: boolean
+  /**
+   * Records one action. Returns the persisted event; throws an `invalid` AuditrailError (nothing written)
+   * for bad input, or the sink's error when a sink could not persist it.
+   */
+  logEvent<A extends string>(actionType: A, status: AuditStatus, details?: LogDetails<A> | null, error?: string | null): AuditEvent
+  /** Detaches and closes every sink. Idempotent. */
+  close(): void
+}
+
+function combineFailures(failures: readonly SinkFailure[]): unknown {
+  if (failures.length === 1) return (failures[0] as SinkFailure).error
+  const names = failures.map((f) => f.sink.name).join(', ')
+  return new AuditrailError('io', `${failures.length} sinks failed to persist the event: ${names}`, {
+    component: 'core',
+    cause: new AggregateError(failures.map((f) => f.error)),
+  })
+}
+
+/**
+ * Creates the core logger. Sinks subscribe to an internal RxJS Subject through {@link attachSink};
+ * when one of several sinks fails, the others still receive the event, `logEvent` throws
+ * (the one error, or an `io` error whose cause is an AggregateError), and `events$` does not emit it.
+ */
+export function createEventLogger(options: EventLoggerOptions = {}): EventLogger {
+  const sinks = [...(options.sinks ?? [])]
+  const clock = options.clock ?? createClock()
+  const strict = options.strict ?? false
+  const persist$ = new Subject<AuditEvent>()
+  const published$ = new Subject<AuditEvent>()
+  let failures: SinkFailure[] = []
+  const subscriptions: Subscription[] = sinks.map((sink) => attachSink(persist$, sink, (failure) => failures.push(failure)))
+  let closed = false
+
+  return {
+    events$: published$.asObservable(),
+    sinks,
+    get closed() {
+      return closed
+    },
+    logEvent(actionType, status, details, error) {
+      if (closed) throw new AuditrailError('closed', 'logEvent after close', { component: 'core' })
+      const input = validateEventInput(actionType, status, details, error, strict)
+      const event: AuditEvent = Object.freeze({
+        timestamp: clock.now(),
+        action_type: input.action_type,
+        status: input.status,
+        details: input.details,
+        error: input.error,
+      })
+      failures = []
+      persist$.next(event)
+      if (failures.length > 0) {
+        const failed = failures
+        failures = []
+        throw combineFailures(failed)
+      }
+      published$.next(event)
+      return event
+    },
+    close() {
+      if (closed) return
+      closed = true
+      for (const subscription of subscriptions) subscription.unsubscribe()
+      persist$.complete()
+      published$.complete()
+      const errors: unknown[] = []
+      for (const sink of sinks) {
+        try {
+          sink.close()
+        } catch (error) {
+          errors.push(error)
+        }
+      }
+      if (errors.length === 1) throw errors[0]
+      if (errors.length > 1) throw new AuditrailError('io', 'several sinks failed to close', { component: 'core', cause: new AggregateError(errors) })
+    },
+  }
+}

@@ -1,0 +1,92 @@
+import * as fs from 'node:fs'
+
+/**
+ * The file-system calls file sinks make: the one seam where tests inject crashes and errors.
+ * Every member has the signature of its `node:fs` namesake.
+ */
+export interface FileIo {
+  openSync(path: string, flags: string | number, mode?: number): number
+  closeSync(fd: number): void
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number
+  fstatSync(fd: number): fs.Stats
+  statSync(path: string): fs.Stats
+  fsyncSync(fd: number): void
+  fdatasyncSync(fd: number): void
+  ftruncateSync(fd: number, length: number): void
+  renameSync(from: string, to: string): void
+  unlinkSync(path: string): void
+  mkdirSync(path: string, options: { recursive: true; mode?: number }): string | undefined
+  readdirSync(path: string): string[]
+}
+
+/** The default {@link FileIo}: `node:fs` itself. */
+export const nodeFileIo: FileIo = {
+  openSync: (path, flags, mode) => fs.openSync(path, flags, mode),
+  closeSync: (fd) => fs.closeSync(fd),
+  readSync: (fd, buffer, offset, length, position) => fs.readSync(fd, buffer, offset, length, position),
+  writeSync: (fd, buffer, offset, length, position) => fs.writeSync(fd, buffer, offset, length, position),
+  fstatSync: (fd) => fs.fstatSync(fd),
+  statSync: (path) => fs.statSync(path),
+  fsyncSync: (fd) => fs.fsyncSync(fd),
+  fdatasyncSync: (fd) => fs.fdatasyncSync(fd),
+  ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
+  renameSync: (from, to) => fs.renameSync(from, to),
+  unlinkSync: (path) => fs.unlinkSync(path),
+  mkdirSync: (path, options) => fs.mkdirSync(path, options),
+  readdirSync: (path) => fs.readdirSync(path),
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4))
+
+/** Blocks the thread for `ms` milliseconds: the synchronous write path has no event loop turn to wait on. */
+export function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms)
+}
+
+/** How many times a write that fails with EAGAIN is retried, with a growing blocking sleep. */
+const EAGAIN_RETRIES = 10
+
+/**
+ * Writes all of `buffer` at `position` (or the current offset when `null`): loops on short writes,
+ * retries EAGAIN a bounded number of times with a blocking sleep, as sonic-boom does.
+ */
+export function writeFully(io: FileIo, fd: number, buffer: Uint8Array, position: number | null): void {
+  let offset = 0
+  let retries = 0
+  while (offset < buffer.length) {
+    let written: number
+    try {
+      written = io.writeSync(fd, buffer, offset, buffer.length - offset, position === null ? null : position + offset)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN' && retries < EAGAIN_RETRIES) {
+        sleepSync(2 ** retries++)
+        continue
+      }
+      throw error
+    }
+    offset += written
+  }
+}
+
+/** Reads up to `length` bytes at `position`, looping on short reads; the result is shorter only at end of file. */
+export function readAt(io: FileIo, fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length)
+  let offset = 0
+  while (offset < length) {
+    const read = io.readSync(fd, buffer, offset, length - offset, position + offset)
+    if (read === 0) break
+    offset += read
+  }
+  return buffer.subarray(0, offset)
+}
+
+/** `statSync` that returns `undefined` for a missing path instead of throwing. */
+export function statIfExists(io: FileIo, path: string): fs.Stats | undefined {
+  try {
+    return io.statSync(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}

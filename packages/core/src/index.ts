@@ -1,0 +1,39 @@
+export {
+  AuditEventCodec,
+  AuditStatusCodec,
+  ActionTypeCodec,
+  TimestampCodec,
+  AUDIT_TIMESTAMP_PATTERN,
+  KNOWN_ACTION_TYPES,
+  actionDetailsCodecs,
+  isKnownActionType,
+} from './codecs.js'
+export type { ActionDetails, AuditEvent, AuditStatus, DetailsInput, KnownActionType, LogDetails } from './codecs.js'
+export { JsonObjectCodec, JsonValueCodec, FiniteNumber, toJsonObject } from './json-value.js'
+export type { JsonIssue, JsonObject, JsonValue } from './json-value.js'
+export { AuditrailError, errnoCode, ioError, isAuditrailError } from './errors.js'
+export type { AuditrailErrorCode, AuditrailErrorContext } from './errors.js'
+export { formatDecodeIssue, toDecodeIssues } from './path-reporter.js'
+export type { DecodeIssue } from './path-reporter.js'
+export { decodeAuditEvent } from './decode.js'
+export type { DecodeSource } from './decode.js'
+export { createClock, formatMicros, parseMicros } from './clock.js'
+export type { Clock, ClockOptions } from './clock.js'
+export type { AuditSink, ReadOptions, ReadOrder } from './sink.js'
+export { attachSink } from './sink-attachment.js'
+export type { SinkFailure } from './sink-attachment.js'
+export { createMemorySink } from './memory-sink.js'
+export type { MemorySink } from './memory-sink.js'
+export { validateEventInput } from './event-input.js'
+export type { EventInput } from './event-input.js'
+export { createEventLogger } from './event-logger.js'
+export type { EventLogger, EventLoggerOptions } from './event-logger.js'
+export { AUDIT_LOG_FORMATS, resolveFormat } from './format.js'
+export type { AuditLogFormat } from './format.js'
+export { summarizeEvents } from './summary.js'
+export type { LogSummary } from './summary.js'
+export { nodeFileIo, readAt, sleepSync, statIfExists, writeFully } from './file-io.js'
+export type { FileIo } from './file-io.js'
+export { createFileLock } from './file-lock.js'
+export type { FileLock, FileLockOptions } from './file-lock.js'
+export { fsyncDirectory, removeStaleTemps, replaceFile } from './atomic-file.js'

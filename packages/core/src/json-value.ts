@@ -1,0 +1,137 @@
+import * as t from 'io-ts'
+
+/** A value JSON carries faithfully. */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue }
+
+/** A JSON object: the shape of an event's `details`. */
+export type JsonObject = { readonly [key: string]: JsonValue }
+
+/** A number JSON can carry: NaN and ±Infinity are not. */
+export const FiniteNumber = new t.Type<number, number, unknown>(
+  'FiniteNumber',
+  (u): u is number => typeof u === 'number' && Number.isFinite(u),
+  (u, context) => (typeof u === 'number' && Number.isFinite(u) ? t.success(u) : t.failure(u, context)),
+  t.identity,
+)
+
+/** Codec for any JSON value. */
+export const JsonValueCodec: t.Type<JsonValue> = t.recursion('JsonValue', () =>
+  t.union([t.null, t.boolean, FiniteNumber, t.string, t.readonlyArray(JsonValueCodec), t.record(t.string, JsonValueCodec)]),
+)
+
+/** Codec for a JSON object (not an array, not null). */
+export const JsonObjectCodec: t.Type<JsonObject> = t.record(t.string, JsonValueCodec, 'JsonObject')
+
+/** One reason an input is not a JSON value, located by its path (`details.a[2]`). */
+export interface JsonIssue {
+  readonly path: string
+  readonly message: string
+}
+
+/** Thrown inside the walk, caught at its edge: the walk is recursive and stops at the first issue. */
+class JsonIssueSignal {
+  constructor(readonly issue: JsonIssue) {}
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
+
+function childPath(path: string, key: string): string {
+  return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name
+    return name ? `a ${name}` : 'an object'
+  }
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+  if (typeof value === 'bigint') return `${value}n (a BigInt)`
+  if (typeof value === 'symbol') return 'a symbol'
+  if (typeof value === 'function') return 'a function'
+  return String(value)
+}
+
+function fail(path: string, message: string): never {
+  throw new JsonIssueSignal({ path, message })
+}
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+function copyValue(value: unknown, path: string, ancestors: Set<object>): JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value
+    case 'number':
+      if (!Number.isFinite(value)) fail(path, `${value} is not representable in JSON`)
+      return value
+    case 'object':
+      break
+    case 'undefined':
+      return fail(path, 'undefined is not representable in JSON (omit the key instead)')
+    default:
+      return fail(path, `expected a JSON value, got ${describe(value)}`)
+  }
+  if (value === null) return null
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) fail(path, 'an invalid Date is not representable in JSON')
+    return value.toISOString()
+  }
+  if (ancestors.has(value)) fail(path, 'circular reference')
+  ancestors.add(value)
+  let copy: JsonValue
+  if (Array.isArray(value)) {
+    const items: JsonValue[] = new Array<JsonValue>(value.length)
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) fail(`${path}[${i}]`, 'sparse array holes are not representable in JSON')
+      items[i] = copyValue(value[i], `${path}[${i}]`, ancestors)
+    }
+    copy = Object.freeze(items)
+  } else if (isPlainObject(value)) {
+    copy = copyObject(value as Record<string, unknown>, path, ancestors)
+  } else {
+    fail(path, `expected a plain object, array or JSON primitive, got ${describe(value)}`)
+  }
+  ancestors.delete(value)
+  return copy
+}
+
+function copyObject(source: Record<string, unknown>, path: string, ancestors: Set<object>): JsonObject {
+  if (Object.getOwnPropertySymbols(source).length > 0) fail(path, 'symbol keys are not representable in JSON')
+  const out: Record<string, JsonValue> = {}
+  for (const key of Object.keys(source)) {
+    const item = source[key]
+    // JSON.stringify omits undefined-valued keys; we do the same, on purpose and documented,
+    // because optional fields left undefined are how TypeScript callers spell "absent".
+    if (item === undefined) continue
+    const copied = copyValue(item, childPath(path, key), ancestors)
+    // A plain assignment to "__proto__" would set the prototype instead of a key.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true })
+    else out[key] = copied
+  }
+  return Object.freeze(out)
+}
+
+/**
+ * Validates that `value` is a plain object JSON carries faithfully, and returns a frozen deep copy.
+ * `undefined`/`null` become `{}`; `Date` becomes its ISO string; keys whose value is `undefined` are omitted.
+ * Anything else JSON would drop or change silently (NaN, BigInt, functions, Maps, circular references…) is an issue.
+ */
+export function toJsonObject(value: unknown, path = 'details'): { ok: true; value: JsonObject } | { ok: false; issue: JsonIssue } {
+  if (value === undefined || value === null) return { ok: true, value: Object.freeze({}) }
+  if (typeof value !== 'object' || Array.isArray(value) || !isPlainObject(value)) {
+    return { ok: false, issue: { path, message: `expected a plain object, got ${describe(value)}` } }
+  }
+  try {
+    return { ok: true, value: copyObject(value as Record<string, unknown>, path, new Set()) }
+  } catch (error) {
+    if (error instanceof JsonIssueSignal) return { ok: false, issue: error.issue }
+    if (error instanceof RangeError) return { ok: false, issue: { path, message: 'nested too deeply to serialize' } }
+    throw error
+  }
+}

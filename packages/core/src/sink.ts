@@ -1,0 +1,31 @@
+import type { AuditEvent } from './codecs.js'
+
+/** Which end of the log to start reading from. */
+export type ReadOrder = 'newest-first' | 'oldest-first'
+
+/** Options of {@link AuditSink.read}. */
+export interface ReadOptions {
+  /** Default: the sink's natural order (`newest-first` for JSON, `oldest-first` for CSV). */
+  readonly order?: ReadOrder
+}
+
+/**
+ * Where events are persisted. Core calls a sink's members serially, never concurrently, and never
+ * routes a sink's failure through RxJS: whatever `write` throws reaches the caller of `logEvent`.
+ */
+export interface AuditSink {
+  /** Short name used in error messages, e.g. `sink-json`. */
+  readonly name: string
+  /** The file this sink writes, when it writes one. */
+  readonly path?: string
+  /**
+   * Persists one event. Returns only once the event is persisted as far as the sink's durability
+   * promises (for file sinks: in the file, surviving a crash of this process); throws otherwise,
+   * preferably an `AuditrailError`, leaving what was stored before intact.
+   */
+  write(event: AuditEvent): void
+  /** Optional capability: the stored events, streamed (an abandoned iteration releases its file). */
+  read?(options?: ReadOptions): Iterable<AuditEvent>
+  /** Releases files, locks and timers. Idempotent; `write` after `close` throws a `closed` error. */
+  close(): void
+}

@@ -1,0 +1,2 @@
+export { createJsonSink, JSON_LOG_FILE } from './json-sink.js'
+export type { JsonSink, JsonSinkOptions } from './json-sink.js'

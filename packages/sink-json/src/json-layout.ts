@@ -1,0 +1,80 @@
+/**
+ * The on-disk layout of `audit_log.json`: always one valid JSON array, newest event first, one event per line.
+ *
+ *     [<header: 57 whitespace bytes><gap: spaces>\n{newest},\n{older},\n{oldest}\n]\n
+ *
+ * A new event is written into the end of the gap as `\n{event},` (or `\n{event}` into an empty log), so each
+ * append is one positioned write of the event's own size, whatever the file's length. When the gap is too
+ * small, the file is rewritten with a gap proportional to its size (amortized O(1) per event).
+ *
+ * The header encodes, in spaces and tabs that every JSON parser skips, a magic pattern, a dirty flag (set
+ * while a writer holds the file, so that the next writer after a crash knows to repair the gap) and the
+ * offset where the gap ends, so that opening a file reads 58 bytes, not the whole gap.
+ */
+
+/** Offset of the first gap byte: `[` plus the header. */
+export const HEADER_END = 58
+const MAGIC = '\t \t  \t \t'
+const MAGIC_OFFSET = 1
+const FLAG_OFFSET = 9
+const POSITION_OFFSET = 10
+const POSITION_BITS = 48
+
+/** The bytes after the last event (or after the gap in an empty log). */
+export const LAYOUT_TAIL = '\n]\n'
+
+/** The smallest gap a file is created or rewritten with. */
+export const MIN_GAP = 16 * 1024
+
+/** What the header says. */
+export interface JsonHeader {
+  /** Offset of the `\n` that starts the body (events, or `\n]\n` when empty). */
+  readonly gapEnd: number
+  /** True while a writer holds the file; true after a crash means the gap may hold a torn write. */
+  readonly dirty: boolean
+}
+
+/** The 57 header bytes written at offset 1. */
+export function encodeHeader(header: JsonHeader): Buffer {
+  let bits = ''
+  for (let i = POSITION_BITS - 1; i >= 0; i--) bits += Math.floor(header.gapEnd / 2 ** i) % 2 === 1 ? '\t' : ' '
+  return Buffer.from(`${MAGIC}${header.dirty ? '\t' : ' '}${bits}`, 'latin1')
+}
+
+/** Decodes the first {@link HEADER_END} bytes of a file, or `undefined` when they are not our layout. */
+export function decodeHeader(head: Buffer): JsonHeader | undefined {
+  if (head.length < HEADER_END || head[0] !== 0x5b) return undefined
+  if (head.toString('latin1', MAGIC_OFFSET, FLAG_OFFSET) !== MAGIC) return undefined
+  const flag = head[FLAG_OFFSET]
+  if (flag !== 0x20 && flag !== 0x09) return undefined
+  let gapEnd = 0
+  for (let i = POSITION_OFFSET; i < HEADER_END; i++) {
+    const c = head[i]
+    if (c !== 0x20 && c !== 0x09) return undefined
+    gapEnd = gapEnd * 2 + (c === 0x09 ? 1 : 0)
+  }
+  return { gapEnd, dirty: flag === 0x09 }
+}
+
+/** `[`, a clean header pointing after a gap of `gapBytes` spaces, and the gap. */
+export function encodePrefix(gapBytes: number): Buffer {
+  const prefix = Buffer.alloc(HEADER_END + gapBytes, 0x20)
+  prefix[0] = 0x5b
+  encodeHeader({ gapEnd: HEADER_END + gapBytes, dirty: false }).copy(prefix, MAGIC_OFFSET)
+  return prefix
+}
+
+/** The bytes that insert `line` (one compact event) before the current newest event. */
+export function encodeChunk(line: string, logIsEmpty: boolean): Buffer {
+  return Buffer.from(logIsEmpty ? `\n${line}` : `\n${line},`)
+}
+
+/** The gap to rewrite a file with: at least twice the pending chunk, and half the body so growth is geometric. */
+export function gapFor(bodyBytes: number, chunkBytes: number): number {
+  return Math.max(MIN_GAP, chunkBytes * 2, Math.ceil(bodyBytes / 2))
+}
+
+/** True for the bytes the header and gap are made of. */
+export function isGapByte(byte: number | undefined): boolean {
+  return byte === 0x20 || byte === 0x09
+}
