@@ -128,7 +128,7 @@ export function toJsonObject(value: unknown, path = 'details'): { ok: true; valu
     return { ok: false, issue: { path, message: `expected a plain object, got ${describe(value)}` } }
   }
   try {
-    return { ok: true, value: copyObject(value as Record<string, unknown>, path, new Set()) }
+    return { ok: true, value: copyObject(value as Record<string, unknown>, path, new Set([value])) }
   } catch (error) {
     if (error instanceof JsonIssueSignal) return { ok: false, issue: error.issue }
     if (error instanceof RangeError) return { ok: false, issue: { path, message: 'nested too deeply to serialize' } }

@@ -81,6 +81,7 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
   let fd: number | undefined
   let ino: number | undefined
   let closed = false
+  let directoryMade = false
 
   const fail = (action: string, error: unknown): AuditrailError => ioError(COMPONENT, action, file, error)
 
@@ -188,6 +189,15 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     write(event) {
       ensureOpen()
       const line = JSON.stringify(event)
+      if (!directoryMade) {
+        // The lock lives next to the file, so the directory must exist before the lock is taken.
+        try {
+          io.mkdirSync(path.dirname(file), { recursive: true })
+        } catch (error) {
+          throw fail('create the log directory', error)
+        }
+        directoryMade = true
+      }
       lock.acquire()
       try {
         append(inspect(true), line)
@@ -203,6 +213,8 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
       const order = readOptions.order ?? 'newest-first'
       let snapshot: { readFd: number; start: number; end: number } | undefined
       let foreign: readonly string[] | undefined
+      // No directory, no log (and no place for the lock): reading must not create it.
+      if (statIfExists(io, path.dirname(file)) === undefined) return
       lock.acquire()
       try {
         const state = inspect(true)
