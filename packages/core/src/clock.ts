@@ -40,7 +40,10 @@ export function parseMicros(timestamp: string): number {
 export function createClock(options: ClockOptions = {}): Clock {
   const wallMs = options.wallMs ?? Date.now
   const monotonicNs = options.monotonicNs ?? process.hrtime.bigint
-  let anchorUs = wallMs() * 1000
+  // Whole microseconds: a fractional wall clock (e.g. `performance.timeOrigin + performance.now()`) would
+  // otherwise give timestamps of varying width and equal strings for distinct times.
+  const wallUsNow = (): number => Math.floor(wallMs() * 1000)
+  let anchorUs = wallUsNow()
   let anchorNs = monotonicNs()
   let last = -Infinity
 
@@ -48,7 +51,7 @@ export function createClock(options: ClockOptions = {}): Clock {
     now() {
       const ns = monotonicNs()
       let micros = anchorUs + Number((ns - anchorNs) / 1000n)
-      const wallUs = wallMs() * 1000
+      const wallUs = wallUsNow()
       if (wallUs > micros + MAX_LAG_US) {
         anchorUs = wallUs
         anchorNs = ns

@@ -65,6 +65,11 @@ export function writeFully(io: FileIo, fd: number, buffer: Uint8Array, position:
       }
       throw error
     }
+    if (written === 0) {
+      // A regular file never accepts zero bytes for a non-empty write; looping would spin for ever.
+      if (retries >= EAGAIN_RETRIES) throw Object.assign(new Error('EIO: write made no progress'), { code: 'EIO' })
+      sleepSync(2 ** retries++)
+    }
     offset += written
   }
 }

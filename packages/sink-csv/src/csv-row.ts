@@ -13,7 +13,11 @@ export function encodeRow(event: AuditEvent, recordDelimiter: string): string {
   const details = Object.keys(event.details).length === 0 ? null : JSON.stringify(event.details)
   return stringify([[event.timestamp, event.action_type, event.status, details, event.error]], {
     record_delimiter: recordDelimiter,
-    quoted_empty: true,
+    // With an explicit record_delimiter, csv-stringify would quote only cells containing that exact
+    // delimiter: a lone "\n" or "\r" in an error would then split the row. Quote every CR and LF.
+    quote_record_delimiter: true,
+    // Quote the empty string only. `quoted_empty: true` would also quote `null`, making a null error `""`.
+    quoted_match: [/^$/],
   })
 }
 

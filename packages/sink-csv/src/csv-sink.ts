@@ -44,6 +44,8 @@ export interface CsvSink extends AuditSink {
 
 const HEADER_CRLF = encodeHeader('\r\n')
 const HEADER_LF = encodeHeader('\n')
+/** Bytes read at a time when checking that the file does not end inside a quoted cell. */
+const SCAN_CHUNK = 64 * 1024
 
 function validate(options: CsvSinkOptions): void {
   const fail = (field: string, message: string): never => {
@@ -74,12 +76,34 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
   const corrupt = (message: string): AuditrailError =>
     new AuditrailError('corrupt', `${message}; the file is left untouched`, { component: COMPONENT, file })
 
+  // The first `size` bytes of the file with inode `ino` are known to end at a record boundary, so a later
+  // check scans only what was appended since: O(row) per write instead of O(file).
+  let checked = { ino: -1, size: 0 }
+
+  /**
+   * True when the file ends outside a quoted cell. In RFC 4180 a `"` appears only in quoted cells (opening,
+   * closing, or doubled), so an odd count means a row torn inside a quoted cell, possibly right after a
+   * line break that belongs to the cell.
+   */
+  function endsOutsideQuotes(fd: number, stats: { ino: number; size: number }): boolean {
+    const from = stats.ino === checked.ino && stats.size >= checked.size ? checked.size : 0
+    let quotes = 0
+    for (let at = from; at < stats.size; at += SCAN_CHUNK) {
+      for (const byte of readAt(io, fd, at, Math.min(SCAN_CHUNK, stats.size - at))) if (byte === 0x22) quotes++
+    }
+    if (quotes % 2 !== 0) return false
+    checked = { ino: stats.ino, size: stats.size }
+    return true
+  }
+
   /** Opens the existing file and checks its header and last line break; returns the record delimiter. */
-  function inspect(fd: number, size: number): string {
+  function inspect(fd: number, stats: { ino: number; size: number }): string {
     const head = readAt(io, fd, 0, HEADER_CRLF.length).toString('utf8')
     const delimiter = head === HEADER_CRLF ? '\r\n' : head.startsWith(HEADER_LF) ? '\n' : undefined
     if (delimiter === undefined) throw corrupt(`line 1: expected the header ${CSV_COLUMNS.join(',')}`)
-    if (readAt(io, fd, size - 1, 1)[0] !== 0x0a) throw corrupt('the last row is not ended by a line break (a torn write?)')
+    if (readAt(io, fd, stats.size - 1, 1)[0] !== 0x0a || !endsOutsideQuotes(fd, stats)) {
+      throw corrupt('the last row is not ended by a line break (a torn write?)')
+    }
     return delimiter
   }
 
@@ -87,8 +111,8 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
     if (statIfExists(io, file) === undefined) return missing()
     const fd = io.openSync(file, mode)
     try {
-      const size = io.fstatSync(fd).size
-      return use(fd, size, inspect(fd, size))
+      const stats = io.fstatSync(fd)
+      return use(fd, stats.size, inspect(fd, stats))
     } finally {
       io.closeSync(fd)
     }
@@ -117,16 +141,32 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
     path: file,
     write(event) {
       ensureOpen()
+      // Before the lock: the lock is a directory next to the file, which needs its parent.
+      try {
+        io.mkdirSync(path.dirname(file), { recursive: true })
+      } catch (error) {
+        throw ioError(COMPONENT, 'create the directory', file, error)
+      }
       locked('append', () =>
         withFile(
           'r+',
           (fd, size, delimiter) => {
-            writeFully(io, fd, Buffer.from(encodeRow(event, delimiter)), size)
-            if (fsync) io.fdatasyncSync(fd)
+            try {
+              writeFully(io, fd, Buffer.from(encodeRow(event, delimiter)), size)
+              if (fsync) io.fdatasyncSync(fd)
+            } catch (error) {
+              // Take back a partial row (a short write before ENOSPC), so the file still ends at a record boundary.
+              try {
+                io.ftruncateSync(fd, size)
+              } catch {
+                // Ignored: the write's own error is the one to report, and a torn tail left here is refused
+                // as `corrupt` by the next write or reader instead of being appended to.
+              }
+              throw error
+            }
           },
           () => {
             // Header and first row appear together, by rename: no reader ever sees a file without its header.
-            io.mkdirSync(path.dirname(file), { recursive: true })
             replaceFile(io, file, fsync, (fd) => writeFully(io, fd, Buffer.from(HEADER_CRLF + encodeRow(event, '\r\n')), 0))
           },
         ),

@@ -1,0 +1,169 @@
+import { toJsonObject, type JsonIssue, type JsonObject } from '@auditrail/core'
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+
+function copyOf(value: unknown): JsonObject {
+  const result = toJsonObject(value)
+  if (!result.ok) throw new Error(`expected ok, got ${result.issue.path}: ${result.issue.message}`)
+  return result.value
+}
+
+function issueOf(value: unknown): JsonIssue {
+  const result = toJsonObject(value)
+  if (result.ok) throw new Error('expected an issue')
+  return result.issue
+}
+
+function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true
+  return Object.isFrozen(value) && Object.values(value).every(isDeepFrozen)
+}
+
+class Point {
+  constructor(readonly x: number) {}
+}
+
+describe('toJsonObject rejects what JSON would drop or change, naming the path', () => {
+  test.each([
+    ['NaN', { a: { b: [0, 1, Number.NaN] } }, 'details.a.b[2]', 'NaN is not representable'],
+    ['Infinity', { x: Number.POSITIVE_INFINITY }, 'details.x', 'Infinity is not representable'],
+    ['-Infinity', { x: Number.NEGATIVE_INFINITY }, 'details.x', '-Infinity is not representable'],
+    ['a BigInt', { n: 10n }, 'details.n', '10n (a BigInt)'],
+    ['a function', { f: () => 1 }, 'details.f', 'a function'],
+    ['a symbol value', { s: Symbol('s') }, 'details.s', 'a symbol'],
+    ['a Map', { m: new Map([[1, 2]]) }, 'details.m', 'a Map'],
+    ['a Set', { s: new Set([1]) }, 'details.s', 'a Set'],
+    ['a class instance', { p: new Point(1) }, 'details.p', 'a Point'],
+    ['a Buffer', { b: Buffer.from('x') }, 'details.b', 'a Buffer'],
+    ['an invalid Date', { d: new Date(Number.NaN) }, 'details.d', 'invalid Date'],
+    ['undefined inside an array', { a: [1, undefined] }, 'details.a[1]', 'undefined is not representable'],
+    ['a key that is not an identifier', { 'weird key': Number.NaN }, 'details["weird key"]', 'NaN'],
+    ['a numeric key', { list: { 0: Number.NaN } }, 'details.list["0"]', 'NaN'],
+  ])('%s', (_name, input, path, message) => {
+    const issue = issueOf(input)
+    expect(issue.path).toBe(path)
+    expect(issue.message).toContain(message)
+  })
+
+  test('a sparse array hole', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    expect(issueOf({ ids: ['s1', , 's3'] })).toEqual({ path: 'details.ids[1]', message: expect.stringContaining('sparse') as unknown })
+  })
+
+  test('symbol keys, at the top and nested', () => {
+    expect(issueOf({ [Symbol('k')]: 1 }).path).toBe('details')
+    expect(issueOf({ a: { [Symbol('k')]: 1 } })).toEqual({ path: 'details.a', message: expect.stringContaining('symbol keys') as unknown })
+  })
+
+  test('circular references, direct and through a child', () => {
+    const self: Record<string, unknown> = { a: 1 }
+    self['self'] = self
+    expect(issueOf(self)).toEqual({ path: 'details.self', message: 'circular reference' })
+
+    const parent: Record<string, unknown> = {}
+    parent['child'] = { items: [parent] }
+    expect(issueOf({ parent })).toEqual({ path: 'details.parent.child.items[0]', message: 'circular reference' })
+  })
+
+  test('a top-level value that is not a plain object', () => {
+    for (const value of [[1, 2], 'text', 42, true, new Map(), new Point(0), new Date(0)]) {
+      expect(issueOf(value).path, String(value)).toBe('details')
+    }
+    expect(issueOf([1]).message).toBe('expected a plain object, got an array')
+  })
+
+  test('nesting deeper than the stack is an issue, not a crash', () => {
+    let deep: Record<string, unknown> = {}
+    for (let i = 0; i < 200_000; i++) deep = { d: deep }
+    expect(issueOf(deep)).toEqual({ path: 'details', message: 'nested too deeply to serialize' })
+  })
+
+  test('uses the path it is given', () => {
+    const result = toJsonObject({ x: Number.NaN }, 'payload')
+    expect(result.ok ? undefined : result.issue.path).toBe('payload.x')
+  })
+
+  test('property: a bad value anywhere is reported at its exact path', () => {
+    const bad = fc.constantFrom<unknown>(Number.NaN, Number.POSITIVE_INFINITY, 1n, () => 0, Symbol('x'), new Set(), new Point(2))
+    const step = fc.oneof(
+      fc.record({ key: fc.string() }),
+      fc.record({ index: fc.nat(5), length: fc.integer({ min: 1, max: 6 }) }).map(({ index, length }) => ({ index: index % length, length })),
+    )
+    const render = (key: string): string => (/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`)
+    fc.assert(
+      fc.property(fc.string(), fc.array(step, { maxLength: 6 }), bad, (topKey, steps, leaf) => {
+        let value: unknown = leaf
+        let path = ''
+        for (const s of [...steps].reverse()) {
+          if ('key' in s) {
+            value = { [s.key]: value }
+            path = `${render(s.key)}${path}`
+          } else {
+            const items: unknown[] = Array.from({ length: s.length }, () => 0)
+            items[s.index] = value
+            value = items
+            path = `[${s.index}]${path}`
+          }
+        }
+        expect(issueOf({ [topKey]: value }).path).toBe(`details${render(topKey)}${path}`)
+      }),
+    )
+  })
+})
+
+describe('toJsonObject copies what JSON carries', () => {
+  test('undefined and null details become an empty object', () => {
+    expect(copyOf(undefined)).toEqual({})
+    expect(copyOf(null)).toEqual({})
+  })
+
+  test('converts a Date to its ISO string', () => {
+    expect(copyOf({ at: new Date('2026-05-27T14:30:00.123Z'), list: [new Date(0)] })).toEqual({
+      at: '2026-05-27T14:30:00.123Z',
+      list: ['1970-01-01T00:00:00.000Z'],
+    })
+  })
+
+  test('omits keys whose value is undefined, as JSON.stringify does', () => {
+    const copy = copyOf({ a: 1, b: undefined, nested: { c: undefined, d: null } })
+    expect(Object.keys(copy)).toEqual(['a', 'nested'])
+    expect(copy['nested']).toEqual({ d: null })
+  })
+
+  test('keeps an own __proto__ key as data, not as the prototype', () => {
+    const input: unknown = JSON.parse('{"__proto__": {"polluted": true}, "ok": 1}')
+    const copy = copyOf(input)
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype)
+    expect(Object.keys(copy)).toEqual(['__proto__', 'ok'])
+    expect((copy as { polluted?: unknown }).polluted).toBeUndefined()
+    expect(JSON.stringify(copy)).toBe('{"__proto__":{"polluted":true},"ok":1}')
+  })
+
+  test('accepts null-prototype objects and shared (non-circular) references', () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { k: 'v' })
+    const shared = { x: 1 }
+    expect(copyOf({ bare, a: shared, b: [shared, shared] })).toEqual({ bare: { k: 'v' }, a: { x: 1 }, b: [{ x: 1 }, { x: 1 }] })
+  })
+
+  test('returns a frozen deep copy that later changes to the input do not reach', () => {
+    const input = { params: { lr: 0.1 }, ids: ['s1', 's2'] }
+    const copy = copyOf(input)
+    expect(copy).not.toBe(input)
+    expect(isDeepFrozen(copy)).toBe(true)
+    input.params.lr = 99
+    input.ids.push('s3')
+    expect(copy).toEqual({ params: { lr: 0.1 }, ids: ['s1', 's2'] })
+    expect(Object.isFrozen(input)).toBe(false)
+  })
+
+  test('property: the copy serializes exactly as the input and is deeply frozen', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (input) => {
+        const copy = copyOf(input)
+        // Compared as JSON text: fc.jsonValue may produce -0, which JSON writes as 0.
+        expect(JSON.stringify(copy)).toBe(JSON.stringify(input))
+        expect(isDeepFrozen(copy)).toBe(true)
+      }),
+    )
+  })
+})
