@@ -37,14 +37,57 @@ export function parseForeignLog(io: FileIo, fd: number, size: number, file: stri
   if (!Array.isArray(value)) {
     throw corrupt(file, `expected a JSON array of audit events, got ${value === null ? 'null' : typeof value === 'object' ? 'an object' : typeof value}`)
   }
+  const texts = elementTexts(text)
+  if (texts.length !== value.length) throw corrupt(file, `found ${texts.length} array elements in the text, ${value.length} when parsed`)
   return value.map((item: unknown, i) => {
-    const decoded = decodeAuditEvent(item, { component: COMPONENT, file, position: `event ${i + 1}` })
-    if (decoded._tag === 'Left') throw new AuditrailError('corrupt', decoded.left.message.replace(/^\[auditrail\] \[sink-json\] /, '').replace(/ \(.*\)$/, ''), {
+    // No `file` here: the decode message then has no ` (file)` suffix to strip, and the corrupt error adds it once.
+    const decoded = decodeAuditEvent(item, { component: COMPONENT, position: `event ${i + 1}` })
+    if (decoded._tag === 'Left') throw new AuditrailError('corrupt', decoded.left.message.replace(/^\[auditrail\] \[sink-json\] /, ''), {
       component: COMPONENT,
       file,
       issues: decoded.left.issues,
       cause: decoded.left,
     })
-    return JSON.stringify(item)
+    return texts[i] ?? JSON.stringify(item)
   })
+}
+
+/**
+ * The text of each element of a JSON array already known to be valid, with the whitespace between tokens removed
+ * (one line each). The literal text is kept, not `JSON.stringify` of the parsed value, so that numbers JavaScript
+ * cannot hold exactly (integer ids above 2^53, `1.0`) are carried over as the other tool wrote them.
+ */
+function elementTexts(text: string): string[] {
+  const elements: string[] = []
+  let parts: string[] = []
+  let runStart = -1
+  let depth = 0
+  const flush = (end: number): void => {
+    if (runStart !== -1) parts.push(text.slice(runStart, end))
+    runStart = -1
+  }
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]
+    if (c === '"') {
+      if (runStart === -1) runStart = i
+      for (i++; text[i] !== '"'; ) i += text[i] === '\\' ? 2 : 1
+      i++
+    } else if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      flush(i++)
+    } else if (depth === 0 && c === '[') {
+      depth = 1
+      i++
+    } else if (depth === 1 && (c === ',' || c === ']')) {
+      flush(i++)
+      if (parts.length > 0) elements.push(parts.join(''))
+      parts = []
+      if (c === ']') depth = 0
+    } else {
+      if (c === '[' || c === '{') depth++
+      else if (c === ']' || c === '}') depth--
+      if (runStart === -1) runStart = i
+      i++
+    }
+  }
+  return elements
 }

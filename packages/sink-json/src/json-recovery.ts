@@ -17,7 +17,12 @@ export function recoverGap(io: FileIo, fd: number, recorded: number, file: strin
   let gapEnd = recorded
   while (!isGapByte(byteAt(gapEnd - 1))) {
     const previous = region.lastIndexOf(0x0a, gapEnd - 1 - HEADER_END)
-    if (previous === -1) throw corrupt('no line start found before the recorded gap end')
+    if (previous === -1) {
+      // Torn bytes with no line start before them: a power cut kept the end of the in-flight chunk but not its
+      // start. That chunk was never acknowledged; it is blanked below with the rest of the gap.
+      gapEnd = recorded
+      break
+    }
     gapEnd = previous + HEADER_END
   }
   // Lines written during the dead writer's tenure start at or after gapEnd and before `recorded`; under power

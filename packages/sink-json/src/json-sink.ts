@@ -117,11 +117,14 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     if (header.dirty && repair) gapEnd = recoverGap(io, fd, header.gapEnd, file, fsync)
     const tail = readAt(io, fd, size - LAYOUT_TAIL.length, LAYOUT_TAIL.length).toString('latin1')
     const around = readAt(io, fd, gapEnd - 1, 3)
+    // Unrepaired (read-only open of a crashed writer's file), the byte before the recorded gap end may be the end
+    // of an event that writer finished: recovery under the lock keeps it, so it is no sign of damage here.
+    const unrepaired = header.dirty && !repair
     if (
       tail !== LAYOUT_TAIL ||
       gapEnd < HEADER_END ||
       gapEnd + LAYOUT_TAIL.length > size ||
-      !isGapByte(around[0]) ||
+      (!unrepaired && !isGapByte(around[0])) ||
       around[1] !== 0x0a ||
       (around[2] !== 0x7b && around[2] !== 0x5d)
     ) {
@@ -165,9 +168,25 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     // Dirty first: if we die between here and the clean header, the next writer knows to repair the gap.
     writeFully(io, state.fd, encodeHeader({ gapEnd: state.gapEnd, dirty: true }), 1)
     if (fsync) io.fdatasyncSync(state.fd)
-    writeFully(io, state.fd, chunk, at)
+    try {
+      writeFully(io, state.fd, chunk, at)
+    } catch (error) {
+      undoChunk(state.fd, at, state.gapEnd)
+      throw error
+    }
     writeFully(io, state.fd, encodeHeader({ gapEnd: at, dirty: false }), 1)
     if (fsync) io.fdatasyncSync(state.fd)
+  }
+
+  /** After a failed (maybe short) chunk write: blanks what landed in the gap, so the file stays valid JSON. */
+  function undoChunk(chunkFd: number, at: number, gapEnd: number): void {
+    try {
+      writeFully(io, chunkFd, Buffer.alloc(gapEnd - at, 0x20), at)
+      writeFully(io, chunkFd, encodeHeader({ gapEnd, dirty: false }), 1)
+    } catch {
+      // The chunk's own error is the one to report. The header is still dirty, so the next writer's recovery
+      // blanks whatever part of the chunk landed.
+    }
   }
 
   function ensureOpen(): void {
@@ -208,41 +227,10 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
         lock.release()
       }
     },
-    *read(readOptions = {}) {
+    read(readOptions = {}) {
+      // Checked here, not inside the generator, so that `read()` after `close()` throws at the call.
       ensureOpen()
-      const order = readOptions.order ?? 'newest-first'
-      let snapshot: { readFd: number; start: number; end: number } | undefined
-      let foreign: readonly string[] | undefined
-      // No directory, no log (and no place for the lock): reading must not create it.
-      if (statIfExists(io, path.dirname(file)) === undefined) return
-      lock.acquire()
-      try {
-        const state = inspect(true)
-        if (state.kind === 'foreign') foreign = state.lines
-        else if (state.kind === 'ours') {
-          // Our own descriptor: bytes after the gap never change in place, and a rewrite renames a new
-          // inode over the path, so this snapshot stays consistent after the lock is released.
-          snapshot = { readFd: io.openSync(file, 'r'), start: state.gapEnd + 1, end: state.size - LAYOUT_TAIL.length }
-        }
-      } catch (error) {
-        closeFd()
-        throw error instanceof AuditrailError ? error : fail('read', error)
-      } finally {
-        lock.release()
-      }
-      if (foreign !== undefined) {
-        const lines = order === 'newest-first' ? foreign : [...foreign].reverse()
-        for (const [i, text] of lines.entries()) yield parseLine(text, file, `event ${i + 1}`)
-        return
-      }
-      if (snapshot === undefined) return
-      try {
-        for (const { text, offset } of readLines(io, snapshot.readFd, snapshot.start, snapshot.end, order)) {
-          yield parseLine(text.endsWith(',') ? text.slice(0, -1) : text, file, `byte ${offset}`)
-        }
-      } finally {
-        io.closeSync(snapshot.readFd)
-      }
+      return readEvents(readOptions)
     },
     close() {
       if (closed) return
@@ -250,6 +238,44 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
       closeFd()
       lock.release()
     },
+  }
+
+  /** The body of `read`: takes the lock only to snapshot the file, then streams from its own descriptor. */
+  function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
+    ensureOpen()
+    const order = readOptions.order ?? 'newest-first'
+    let snapshot: { readFd: number; start: number; end: number } | undefined
+    let foreign: readonly string[] | undefined
+    // No directory, no log (and no place for the lock): reading must not create it.
+    if (statIfExists(io, path.dirname(file)) === undefined) return
+    lock.acquire()
+    try {
+      const state = inspect(true)
+      if (state.kind === 'foreign') foreign = state.lines
+      else if (state.kind === 'ours') {
+        // Our own descriptor: bytes after the gap never change in place, and a rewrite renames a new
+        // inode over the path, so this snapshot stays consistent after the lock is released.
+        snapshot = { readFd: io.openSync(file, 'r'), start: state.gapEnd + 1, end: state.size - LAYOUT_TAIL.length }
+      }
+    } catch (error) {
+      closeFd()
+      throw error instanceof AuditrailError ? error : fail('read', error)
+    } finally {
+      lock.release()
+    }
+    if (foreign !== undefined) {
+      const lines = order === 'newest-first' ? foreign : [...foreign].reverse()
+      for (const [i, text] of lines.entries()) yield parseLine(text, file, `event ${i + 1}`)
+      return
+    }
+    if (snapshot === undefined) return
+    try {
+      for (const { text, offset } of readLines(io, snapshot.readFd, snapshot.start, snapshot.end, order)) {
+        yield parseLine(text.endsWith(',') ? text.slice(0, -1) : text, file, `byte ${offset}`)
+      }
+    } finally {
+      io.closeSync(snapshot.readFd)
+    }
   }
 }
 

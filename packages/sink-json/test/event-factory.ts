@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
+import { afterAll } from 'vitest'
 import { formatMicros, type AuditEvent, type JsonObject } from '@auditrail/core'
 
 /** 2026-05-27T14:30:00.000000Z in microseconds: every test event is this plus its index. */
@@ -12,9 +13,18 @@ export function makeEvent(i: number, details: JsonObject = { n: i }, action_type
   return Object.freeze({ timestamp: formatMicros(BASE_MICROS + i), action_type, status: 'success', details, error: null })
 }
 
-/** A fresh temporary directory for one log. */
+const created: string[] = []
+
+// Each test file imports this module once (vitest isolates files), so this removes that file's directories.
+afterAll(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+/** A fresh temporary directory for one log, removed after the test file. */
 export function tempLogDir(): string {
-  return mkdtempSync(join(tmpdir(), 'auditrail-json-'))
+  const dir = mkdtempSync(join(tmpdir(), 'auditrail-json-'))
+  created.push(dir)
+  return dir
 }
 
 /** The JSON log's path inside `dir`. */

@@ -11,15 +11,18 @@ export interface FaultyIo extends FileIo {
   readonly openPaths: Map<number, string>
   /** Every `openSync` and `closeSync` made. */
   readonly counts: { opens: number; closes: number; calls: number }
-  /** Makes `writeSync` throw ENOSPC while `when` returns true for the write's target path. */
-  failWrites(when: ((path: string, length: number) => boolean) | undefined): void
+  /**
+   * Decides each `writeSync` by its target path and length: `true` throws ENOSPC, a number writes only that many
+   * bytes (a short write, as a filling disk gives), `false` writes normally. `undefined` removes the fault.
+   */
+  failWrites(when: ((path: string, length: number) => boolean | number) | undefined): void
 }
 
 /** A `node:fs` io that counts descriptors and can fail writes on demand: the sink's one fault seam. */
 export function createFaultyIo(): FaultyIo {
   const openPaths = new Map<number, string>()
   const counts = { opens: 0, closes: 0, calls: 0 }
-  let failWhen: ((path: string, length: number) => boolean) | undefined
+  let failWhen: ((path: string, length: number) => boolean | number) | undefined
   const counted = Object.fromEntries(
     Object.entries(nodeFileIo).map(([name, fn]) => [
       name,
@@ -48,11 +51,12 @@ export function createFaultyIo(): FaultyIo {
       openPaths.delete(fd)
     },
     writeSync(fd, buffer, offset, length, position) {
-      if (failWhen?.(openPaths.get(fd) ?? '', length) === true) {
+      const fault = failWhen?.(openPaths.get(fd) ?? '', length) ?? false
+      if (fault === true) {
         counts.calls++
         throw enospc()
       }
-      return counted.writeSync(fd, buffer, offset, length, position)
+      return counted.writeSync(fd, buffer, offset, fault === false ? length : Math.min(fault, length), position)
     },
   }
 }

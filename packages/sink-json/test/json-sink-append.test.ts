@@ -94,4 +94,25 @@ describe('appending to audit_log.json', () => {
     sink.close()
     expect((parseLog(dir) as Array<{ details: unknown }>)[0]?.details).toEqual({ n: 1 })
   })
+
+  it.each([
+    ['exactly fills the gap', 0],
+    ['is one byte larger than the gap', 1],
+  ])('an event whose chunk %s keeps the file valid, and the next write too', (_name, extra) => {
+    const dir = tempLogDir()
+    const sink = createJsonSink({ rootLogDir: dir })
+    sink.write(makeEvent(0))
+    const gap = (decodeHeader(readLogBytes(dir).subarray(0, HEADER_END))?.gapEnd ?? 0) - HEADER_END
+    const overhead = Buffer.byteLength(`\n${JSON.stringify(makeEvent(1, { p: '' }))},`)
+    const filling = makeEvent(1, { p: 'x'.repeat(gap - overhead + extra) })
+    sink.write(filling)
+    const header = decodeHeader(readLogBytes(dir).subarray(0, HEADER_END))
+    // Filled exactly: appended in place, no gap left. One byte more: rewritten with a new gap.
+    if (extra === 0) expect(header?.gapEnd).toBe(HEADER_END)
+    else expect(header?.gapEnd).toBeGreaterThan(HEADER_END)
+    expect(parseLog(dir)).toEqual([filling, makeEvent(0)])
+    sink.write(makeEvent(2))
+    sink.close()
+    expect(parseLog(dir)).toEqual([makeEvent(2), filling, makeEvent(0)])
+  })
 })

@@ -8,12 +8,16 @@ export interface NoneSink extends AuditSink {
 /** Creates a sink that drops events (it still fails after `close()`, like every sink). */
 export function createNoneSink(): NoneSink {
   let closed = false
+  const ensureOpen = (): void => {
+    if (closed) throw new AuditrailError('closed', 'use after close', { component: 'sink-none' })
+  }
   return {
     name: 'sink-none',
     write() {
-      if (closed) throw new AuditrailError('closed', 'write after close', { component: 'sink-none' })
+      ensureOpen()
     },
     read() {
+      ensureOpen()
       return []
     },
     close() {
