@@ -12,7 +12,7 @@ import {
   type Clock,
   type EventLogger,
   type FileIo,
-  type FileLockOptions,
+  type LockTenureOptions,
   type LogDetails,
   type LogSummary,
   type ReadOptions,
@@ -34,8 +34,10 @@ export interface AuditLoggerOptions {
   readonly sinks?: readonly AuditSink[]
   /** Timestamp source. Default: a microsecond clock that never goes back. */
   readonly clock?: Clock
-  /** Cross-process lock timing of the file sinks. */
-  readonly lock?: FileLockOptions
+  /** Cross-process lock of the file sinks: stale time, wait timeout, and how long to keep it between writes. */
+  readonly lock?: LockTenureOptions
+  /** `'throw'` (default): a persistence failure throws from `logEvent`; `'warn'`: it becomes a process warning. */
+  readonly onError?: 'throw' | 'warn'
   /** File-system calls of the file sinks, for fault injection. Default `node:fs`. */
   readonly io?: FileIo
   /** Environment read for `AUDIT_LOG_FORMAT`. Default `process.env`. */
@@ -109,6 +111,7 @@ export class AuditLogger {
       sinks: [this.#store, ...(options.sinks ?? [])],
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.strict === undefined ? {} : { strict: options.strict }),
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
     })
   }
 
@@ -140,6 +143,14 @@ export class AuditLogger {
   /** The spec's summary: totals by action type and status, read from the file (so other writers count too). */
   getLogSummary(): LogSummary {
     return summarizeEvents(this.readEvents())
+  }
+
+  /**
+   * Lets go of the cross-process lock the file sink keeps through a burst of writes (it would anyway after a
+   * few idle milliseconds) and leaves the file tidy. Every returned `logEvent` was already persisted.
+   */
+  flush(): void {
+    for (const sink of this.#core.sinks) sink.flush?.()
   }
 
   /** Releases the file and lock. Idempotent; `logEvent` afterwards throws a `closed` error. */

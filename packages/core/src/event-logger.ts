@@ -18,6 +18,13 @@ export interface EventLoggerOptions {
    * Action types outside the twelve always accept any JSON object.
    */
   readonly strict?: boolean
+  /**
+   * What a persistence failure (a sink's `io`, `locked`, `corrupt`… error) does: `'throw'` (default) throws
+   * it from `logEvent`; `'warn'` emits it as a process warning and returns the event unpersisted, as the
+   * Python original does, for callers that must never be interrupted by the audit log. Invalid input
+   * (`invalid`) and use after close (`closed`) always throw.
+   */
+  readonly onError?: 'throw' | 'warn'
 }
 
 /** The core logger: validates, stamps, fans out to sinks, then publishes on `events$`. */
@@ -55,6 +62,11 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
   const sinks = [...(options.sinks ?? [])]
   const clock = options.clock ?? createClock()
   const strict = options.strict ?? false
+  const onError = options.onError ?? 'throw'
+  if (onError !== 'throw' && onError !== 'warn') {
+    throw new AuditrailError('options', `onError: expected "throw" | "warn", got ${JSON.stringify(onError)}`, { component: 'core', field: 'onError' })
+  }
+  const preparing = sinks.filter((sink) => sink.prepare !== undefined)
   const persist$ = new Subject<AuditEvent>()
   const published$ = new Subject<AuditEvent>()
   let failures: SinkFailure[] = []
@@ -70,6 +82,15 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
     logEvent(actionType, status, details, error) {
       if (closed) throw new AuditrailError('closed', 'logEvent after close', { component: 'core' })
       const input = validateEventInput(actionType, status, details, error, strict)
+      let failure: unknown
+      try {
+        for (const sink of preparing) {
+          const newest = sink.prepare?.()
+          if (newest !== undefined) clock.observe(newest)
+        }
+      } catch (thrown) {
+        failure = thrown
+      }
       const event: AuditEvent = Object.freeze({
         timestamp: clock.now(),
         action_type: input.action_type,
@@ -77,12 +98,16 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
         details: input.details,
         error: input.error,
       })
-      failures = []
-      persist$.next(event)
-      if (failures.length > 0) {
-        const failed = failures
+      if (failure === undefined) {
         failures = []
-        throw combineFailures(failed)
+        persist$.next(event)
+        if (failures.length > 0) failure = combineFailures(failures)
+        failures = []
+      }
+      if (failure !== undefined) {
+        if (onError === 'throw') throw failure
+        process.emitWarning(failure instanceof Error ? failure : String(failure), { type: 'AuditrailWarning', code: 'AUDITRAIL_NOT_PERSISTED' })
+        return event
       }
       published$.next(event)
       return event

@@ -24,6 +24,18 @@ export interface AuditSink {
    * preferably an `AuditrailError`, leaving what was stored before intact.
    */
   write(event: AuditEvent): void
+  /**
+   * Optional: readies the next `write` (a file sink takes its cross-process lock and re-reads its file) and
+   * returns the newest timestamp already stored, if any, so that core stamps the next event after it: the
+   * file then holds one order in which timestamps strictly increase across all writers. Core calls it right
+   * before stamping each event; a throw here fails the event before anything is written.
+   */
+  prepare?(): string | undefined
+  /**
+   * Optional: releases what the sink keeps between writes (a file sink's cross-process lock, which it holds
+   * through a burst of writes) and leaves its file tidy. Events are persisted before this, by `write`.
+   */
+  flush?(): void
   /** Optional capability: the stored events, streamed (an abandoned iteration releases its file). */
   read?(options?: ReadOptions): Iterable<AuditEvent>
   /** Releases files, locks and timers. Idempotent; `write` after `close` throws a `closed` error. */

@@ -34,40 +34,48 @@ function keepQuotedEmpty(value: string, context: CastingContext): string | symbo
 
 /**
  * Parses CSV text (header included) into events, oldest first. Every row must have the five columns;
- * `details` must be a JSON object (or empty); each event must decode. Errors name the file and the line.
+ * `details` must be a JSON object (or empty); each event must decode. Errors name the file and the record.
  */
 export function parseRows(text: string, file: string): AuditEvent[] {
-  const fail = (message: string, cause?: unknown): AuditrailError =>
-    new AuditrailError('corrupt', `${message}; the file is left untouched`, { component: 'sink-csv', file, cause })
-  let records: (string | symbol)[][]
-  try {
-    records = parse(text, { cast: keepQuotedEmpty, relax_column_count: true, info: false, bom: true }) as (string | symbol)[][]
-  } catch (error) {
-    throw fail(`not valid CSV (${(error as Error).message})`, error)
-  }
+  const records = parseCsv(text, file)
   const header = records[0]
   if (header === undefined) return []
-  if (header.join(',') !== CSV_COLUMNS.join(',')) throw fail(`line 1: expected the header ${CSV_COLUMNS.join(',')}`)
-  const events: AuditEvent[] = []
-  for (let i = 1; i < records.length; i++) {
-    const row = records[i] as (string | symbol)[]
-    const position = `record ${i + 1}`
-    if (row.length !== CSV_COLUMNS.length) throw fail(`${position}: expected ${CSV_COLUMNS.length} columns, got ${row.length}`)
-    const [timestamp, actionType, status, details, error] = row.map((cell) => (cell === QUOTED_EMPTY ? '' : cell)) as string[]
-    let detailsValue: unknown = {}
-    if (details !== '') {
-      try {
-        detailsValue = JSON.parse(details as string)
-      } catch (cause) {
-        throw fail(`${position}: details is not valid JSON`, cause)
-      }
-    }
-    const decoded = decodeAuditEvent(
-      { timestamp, action_type: actionType, status, details: detailsValue, error: row[4] === '' ? null : error },
-      { component: 'sink-csv', file, position },
-    )
-    if (decoded._tag === 'Left') throw decoded.left
-    events.push(decoded.right)
+  if (header.join(',') !== CSV_COLUMNS.join(',')) throw corrupt(file, `line 1: expected the header ${CSV_COLUMNS.join(',')}`)
+  return records.slice(1).map((row, i) => toEvent(row, file, `record ${i + 2}`))
+}
+
+/** Parses data rows only (no header); `position(i)` names the i-th row in errors. */
+export function parseDataRows(text: string, file: string, position: (index: number) => string): AuditEvent[] {
+  return parseCsv(text, file).map((row, i) => toEvent(row, file, position(i)))
+}
+
+function corrupt(file: string, message: string, cause?: unknown): AuditrailError {
+  return new AuditrailError('corrupt', `${message}; the file is left untouched`, { component: 'sink-csv', file, cause })
+}
+
+function parseCsv(text: string, file: string): (string | symbol)[][] {
+  try {
+    return parse(text, { cast: keepQuotedEmpty, relax_column_count: true, info: false, bom: true }) as (string | symbol)[][]
+  } catch (error) {
+    throw corrupt(file, `not valid CSV (${(error as Error).message})`, error)
   }
-  return events
+}
+
+function toEvent(row: (string | symbol)[], file: string, position: string): AuditEvent {
+  if (row.length !== CSV_COLUMNS.length) throw corrupt(file, `${position}: expected ${CSV_COLUMNS.length} columns, got ${row.length}`)
+  const [timestamp, actionType, status, details, error] = row.map((cell) => (cell === QUOTED_EMPTY ? '' : cell)) as string[]
+  let detailsValue: unknown = {}
+  if (details !== '') {
+    try {
+      detailsValue = JSON.parse(details as string)
+    } catch (cause) {
+      throw corrupt(file, `${position}: details is not valid JSON`, cause)
+    }
+  }
+  const decoded = decodeAuditEvent(
+    { timestamp, action_type: actionType, status, details: detailsValue, error: row[4] === '' ? null : error },
+    { component: 'sink-csv', file, position },
+  )
+  if (decoded._tag === 'Left') throw decoded.left
+  return decoded.right
 }

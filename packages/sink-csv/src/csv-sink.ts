@@ -1,20 +1,19 @@
 import * as path from 'node:path'
 import {
   AuditrailError,
-  createFileLock,
+  createLockTenure,
   ioError,
   nodeFileIo,
-  readAt,
-  replaceFile,
   statIfExists,
-  writeFully,
   type AuditEvent,
   type AuditSink,
   type FileIo,
-  type FileLockOptions,
+  type LockTenureOptions,
   type ReadOptions,
 } from '@auditrail/core'
-import { CSV_COLUMNS, encodeHeader, encodeRow, parseRows } from './csv-row.js'
+import { createCsvLogFile } from './csv-log-file.js'
+import { parseDataRows } from './csv-row.js'
+import { recordChunks } from './csv-scan.js'
 
 const COMPONENT = 'sink-csv'
 
@@ -30,8 +29,8 @@ export interface CsvSinkOptions {
    * power loss (fdatasync per event, fsync of the directory when the file is created).
    */
   readonly durability?: 'process' | 'fsync'
-  /** Cross-process lock timing. */
-  readonly lock?: FileLockOptions
+  /** Cross-process lock: stale time, wait timeout, and how long to keep it between writes (`hold`). */
+  readonly lock?: LockTenureOptions
   /** File-system calls, for fault injection in tests. Default `node:fs`. */
   readonly io?: FileIo
 }
@@ -40,12 +39,9 @@ export interface CsvSinkOptions {
 export interface CsvSink extends AuditSink {
   readonly path: string
   read(options?: ReadOptions): Iterable<AuditEvent>
+  prepare(): string | undefined
+  flush(): void
 }
-
-const HEADER_CRLF = encodeHeader('\r\n')
-const HEADER_LF = encodeHeader('\n')
-/** Bytes read at a time when checking that the file does not end inside a quoted cell. */
-const SCAN_CHUNK = 64 * 1024
 
 function validate(options: CsvSinkOptions): void {
   const fail = (field: string, message: string): never => {
@@ -62,125 +58,109 @@ function validate(options: CsvSinkOptions): void {
  * Creates the CSV sink: `<rootLogDir>/audit_log.csv`, RFC 4180 with the header
  * `timestamp,action_type,status,details,error`, oldest row first, one positioned append per event.
  * Rows end in CRLF (RFC 4180, and what Python's csv module writes); a file whose header ends in LF is
- * continued with LF. An existing file with another header, or with a last row not ended by a line break,
- * throws a `corrupt` error and is never modified.
+ * continued with LF. A last row torn by a crash is repaired when a writer next takes the lock. An existing
+ * file with another header throws a `corrupt` error and is never modified.
  */
 export function createCsvSink(options: CsvSinkOptions): CsvSink {
   validate(options)
   const io = options.io ?? nodeFileIo
-  const fsync = options.durability === 'fsync'
   const file = path.resolve(options.rootLogDir, CSV_LOG_FILE)
-  const lock = createFileLock(file, COMPONENT, options.lock)
+  const log = createCsvLogFile(io, file, options.durability === 'fsync')
+  const tenure = createLockTenure(file, COMPONENT, { begin: (tookOver) => log.load(true, tookOver), end: () => undefined }, options.lock)
   let closed = false
+  let directoryMade = false
 
-  const corrupt = (message: string): AuditrailError =>
-    new AuditrailError('corrupt', `${message}; the file is left untouched`, { component: COMPONENT, file })
-
-  // The first `size` bytes of the file with inode `ino` are known to end at a record boundary, so a later
-  // check scans only what was appended since: O(row) per write instead of O(file).
-  let checked = { ino: -1, size: 0 }
-
-  /**
-   * True when the file ends outside a quoted cell. In RFC 4180 a `"` appears only in quoted cells (opening,
-   * closing, or doubled), so an odd count means a row torn inside a quoted cell, possibly right after a
-   * line break that belongs to the cell.
-   */
-  function endsOutsideQuotes(fd: number, stats: { ino: number; size: number }): boolean {
-    const from = stats.ino === checked.ino && stats.size >= checked.size ? checked.size : 0
-    let quotes = 0
-    for (let at = from; at < stats.size; at += SCAN_CHUNK) {
-      for (const byte of readAt(io, fd, at, Math.min(SCAN_CHUNK, stats.size - at))) if (byte === 0x22) quotes++
-    }
-    if (quotes % 2 !== 0) return false
-    checked = { ino: stats.ino, size: stats.size }
-    return true
-  }
-
-  /** Opens the existing file and checks its header and last line break; returns the record delimiter. */
-  function inspect(fd: number, stats: { ino: number; size: number }): string {
-    const head = readAt(io, fd, 0, HEADER_CRLF.length).toString('utf8')
-    const delimiter = head === HEADER_CRLF ? '\r\n' : head.startsWith(HEADER_LF) ? '\n' : undefined
-    if (delimiter === undefined) throw corrupt(`line 1: expected the header ${CSV_COLUMNS.join(',')}`)
-    if (readAt(io, fd, stats.size - 1, 1)[0] !== 0x0a || !endsOutsideQuotes(fd, stats)) {
-      throw corrupt('the last row is not ended by a line break (a torn write?)')
-    }
-    return delimiter
-  }
-
-  function withFile<T>(mode: 'r' | 'r+', use: (fd: number, size: number, delimiter: string) => T, missing: () => T): T {
-    if (statIfExists(io, file) === undefined) return missing()
-    const fd = io.openSync(file, mode)
-    try {
-      const stats = io.fstatSync(fd)
-      return use(fd, stats.size, inspect(fd, stats))
-    } finally {
-      io.closeSync(fd)
-    }
-  }
+  const fail = (action: string, error: unknown): AuditrailError => (error instanceof AuditrailError ? error : ioError(COMPONENT, action, file, error))
 
   function ensureOpen(): void {
     if (closed) throw new AuditrailError('closed', 'use after close', { component: COMPONENT, file })
   }
 
-  function locked<T>(action: string, body: () => T): T {
-    lock.acquire()
+  /** Takes the lock (and so re-reads the file) unless this writer holds it already. */
+  function enter(): void {
+    if (!directoryMade) {
+      // The lock lives next to the file, so the directory must exist before the lock is taken.
+      try {
+        io.mkdirSync(path.dirname(file), { recursive: true })
+      } catch (error) {
+        throw fail('create the directory', error)
+      }
+      directoryMade = true
+    }
     try {
-      return body()
+      tenure.enter()
     } catch (error) {
-      throw error instanceof AuditrailError ? error : ioError(COMPONENT, action, file, error)
-    } finally {
-      lock.release()
+      log.forget()
+      throw fail('open', error)
     }
   }
 
   // Fail early, before the first event, on a file we could never continue. Read-only: no lock needed.
-  withFile('r', () => undefined, () => undefined)
+  if (statIfExists(io, file) !== undefined) log.load(false, false)
 
   return {
     name: COMPONENT,
     path: file,
+    prepare() {
+      ensureOpen()
+      enter()
+      return log.newest
+    },
     write(event) {
       ensureOpen()
-      // Before the lock: the lock is a directory next to the file, which needs its parent.
+      enter()
       try {
-        io.mkdirSync(path.dirname(file), { recursive: true })
+        log.append(event)
       } catch (error) {
-        throw ioError(COMPONENT, 'create the directory', file, error)
+        log.forget()
+        tenure.end()
+        throw fail('append', error)
       }
-      locked('append', () =>
-        withFile(
-          'r+',
-          (fd, size, delimiter) => {
-            try {
-              writeFully(io, fd, Buffer.from(encodeRow(event, delimiter)), size)
-              if (fsync) io.fdatasyncSync(fd)
-            } catch (error) {
-              // Take back a partial row (a short write before ENOSPC), so the file still ends at a record boundary.
-              try {
-                io.ftruncateSync(fd, size)
-              } catch {
-                // Ignored: the write's own error is the one to report, and a torn tail left here is refused
-                // as `corrupt` by the next write or reader instead of being appended to.
-              }
-              throw error
-            }
-          },
-          () => {
-            // Header and first row appear together, by rename: no reader ever sees a file without its header.
-            replaceFile(io, file, fsync, (fd) => writeFully(io, fd, Buffer.from(HEADER_CRLF + encodeRow(event, '\r\n')), 0))
-          },
-        ),
-      )
+      tenure.used()
+    },
+    flush() {
+      tenure.end()
     },
     read(readOptions = {}) {
       ensureOpen()
-      const events = locked('read', () => withFile('r', (fd, size) => parseRows(readAt(io, fd, 0, size).toString('utf8'), file), () => []))
-      return readOptions.order === 'newest-first' ? events.reverse() : events
+      return readEvents(readOptions)
     },
     close() {
       if (closed) return
       closed = true
-      lock.release()
+      tenure.end()
+      log.close()
     },
+  }
+
+  /** Streams the rows: holds the lock only to snapshot the file's extent, then parses record chunks. */
+  function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
+    ensureOpen()
+    if (!tenure.held && statIfExists(io, file) === undefined) return
+    enter()
+    let snapshot
+    try {
+      snapshot = log.snapshot()
+    } catch (error) {
+      log.forget()
+      tenure.end()
+      throw fail('read', error)
+    }
+    tenure.used()
+    if (snapshot === undefined) return
+    const backward = readOptions.order === 'newest-first'
+    // Records are numbered from the header (record 1) when reading forward; backward, by the chunk's byte offset.
+    let record = 2
+    try {
+      for (const chunk of recordChunks(io, snapshot.fd, snapshot.start, snapshot.end, backward)) {
+        const first = record
+        const events = parseDataRows(chunk.text, file, (i) => (backward ? `record ${i + 1} of the rows from byte ${chunk.offset}` : `record ${first + i}`))
+        record += events.length
+        if (backward) events.reverse()
+        yield* events
+      }
+    } finally {
+      io.closeSync(snapshot.fd)
+    }
   }
 }

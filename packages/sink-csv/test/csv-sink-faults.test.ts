@@ -84,6 +84,7 @@ describe('CSV sink: a full disk while creating the file', () => {
     sink.write(event(0))
     expect(readFileSync(sink.path, 'utf8').startsWith(`${HEADER}${event(0).timestamp},`)).toBe(true)
     expect(viaJson([...sink.read()])).toEqual(viaJson([event(0)]))
+    sink.flush()
     expect(readdirSync(dir)).toEqual([CSV_LOG_FILE])
     sink.close()
   })

@@ -40,7 +40,8 @@ describe('CSV sink: file layout', () => {
     expect(readdirSync(dir)).toEqual([])
     expect(existsSync(sink.path)).toBe(false)
     sink.write(event(0))
-    // No temp file and no lock directory remain: only the log.
+    sink.flush()
+    // Once the writer lets go of its lock, no temp file and no lock directory remain: only the log.
     expect(readdirSync(dir)).toEqual(['audit_log.csv'])
     expect(readText(sink.path)).toBe(`${HEADER}${event(0).timestamp},pause,success,"{""step"":0}",\r\n`)
     sink.close()

@@ -21,6 +21,9 @@ describe('appending to audit_log.json', () => {
     const sink = createJsonSink({ rootLogDir: dir })
     expect(existsSync(dir)).toBe(false)
     sink.write(makeEvent(0))
+    // While the writer keeps its lock between writes, the lock directory sits beside the file.
+    expect(readdirSync(dir).sort()).toEqual(['audit_log.json', 'audit_log.json.lock'])
+    sink.flush()
     expect(readdirSync(dir)).toEqual(['audit_log.json'])
     sink.close()
   })
@@ -102,10 +105,12 @@ describe('appending to audit_log.json', () => {
     const dir = tempLogDir()
     const sink = createJsonSink({ rootLogDir: dir })
     sink.write(makeEvent(0))
+    sink.flush()
     const gap = (decodeHeader(readLogBytes(dir).subarray(0, HEADER_END))?.gapEnd ?? 0) - HEADER_END
     const overhead = Buffer.byteLength(`\n${JSON.stringify(makeEvent(1, { p: '' }))},`)
     const filling = makeEvent(1, { p: 'x'.repeat(gap - overhead + extra) })
     sink.write(filling)
+    sink.flush()
     const header = decodeHeader(readLogBytes(dir).subarray(0, HEADER_END))
     // Filled exactly: appended in place, no gap left. One byte more: rewritten with a new gap.
     if (extra === 0) expect(header?.gapEnd).toBe(HEADER_END)

@@ -47,6 +47,8 @@ describe('a full disk (ENOSPC injected through io)', () => {
 
   it('after a short write then ENOSPC, the torn half is blanked: the file still parses with every earlier event', () => {
     const { dir, io, sink, events, file } = setup(2)
+    // A new tenure, so that the first write call is the dirty header again.
+    sink.flush()
     let calls = 0
     // The chunk's first write lands half, its second fails; overwriting the gap afterwards needs no new blocks.
     io.failWrites((path, length) => path === file && length !== HEADER_BYTES && (++calls === 1 ? Math.floor(length / 2) : calls === 2))
@@ -60,6 +62,8 @@ describe('a full disk (ENOSPC injected through io)', () => {
 
   it('when even blanking the torn half fails, the next write repairs the gap from the dirty header', () => {
     const { dir, io, sink, events, file } = setup(2)
+    // A new tenure, so that the first write call is the dirty header again.
+    sink.flush()
     let calls = 0
     io.failWrites((path, length) => path === file && (++calls === 1 ? false : calls === 2 ? Math.floor(length / 2) : true))
     expect(() => sink.write(makeEvent(2, { blob: 'q'.repeat(200) }))).toThrow(expect.objectContaining({ code: 'io' }))

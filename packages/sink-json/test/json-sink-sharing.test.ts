@@ -92,6 +92,7 @@ describe('several sinks on one rootLogDir', () => {
     const dir = tempLogDir()
     const sink = createJsonSink({ rootLogDir: dir, lock: { timeoutMs: 50 } })
     sink.write(makeEvent(0))
+    sink.flush()
     const before = readLogBytes(dir)
     const other = createFileLock(logPath(dir), 'another-process')
     other.acquire()

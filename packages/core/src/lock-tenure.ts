@@ -1,0 +1,136 @@
+import { createFileLock, type FileLock, type FileLockOptions } from './file-lock.js'
+import { sleepSync } from './file-io.js'
+
+/** How long a writer keeps the cross-process lock between writes. */
+export interface HoldOptions {
+  /**
+   * Keep the lock this long after the last write, so that a writer logging once per event-loop turn (a gRPC
+   * server) does not pay a lock round trip per event. Default 5 ms. `0`: release on the next turn.
+   * Another writer waits at most about this long after this one falls idle.
+   */
+  readonly idleMs?: number
+  /** While another writer is waiting, release after holding this long. Default 20 ms. */
+  readonly maxMs?: number
+}
+
+/** Options of {@link createLockTenure}. */
+export interface LockTenureOptions extends FileLockOptions {
+  readonly hold?: HoldOptions
+}
+
+/** What a file sink does when a tenure starts and ends. */
+export interface TenureHooks {
+  /** Called with the lock just taken: re-read the file (another writer may have changed it). May throw. */
+  begin(tookOver: boolean): void
+  /** Called before the lock is released: leave the file tidy (clean header). Must not throw. */
+  end(): void
+}
+
+/** Holding a file's cross-process lock across a burst of writes. */
+export interface LockTenure {
+  /** Takes the lock (beginning a tenure) unless held. Throws a `locked` error on timeout or after a compromise. */
+  enter(): void
+  /** Call after each use (write or read snapshot): schedules the release, and ends the tenure now if it has lasted too long. */
+  used(): void
+  /** Ends the tenure now, if one is running. A lock found compromised is reported as a process warning. */
+  end(): void
+  readonly held: boolean
+}
+
+// The tenure holding each file in this process: a second writer on the same file in the same thread must
+// end it before waiting for the lock, since a blocked thread never runs the first one's release timer.
+const holders = new Map<string, LockTenure>()
+
+// One exit listener for all tenures: a process that exits without close() still leaves its files tidy.
+const active = new Set<LockTenure>()
+let exitHooked = false
+function track(tenure: LockTenure): void {
+  active.add(tenure)
+  if (exitHooked) return
+  exitHooked = true
+  process.once('exit', () => {
+    for (const t of active) t.end()
+  })
+}
+
+/**
+ * A lock tenure over `file`: the lock is taken on the first write of a burst and kept while this writer keeps
+ * writing — released after `hold.idleMs` of quiet, after `hold.maxMs` when another writer waits, and at the
+ * latest after a third of the stale time within one synchronous stretch (proper-lockfile cannot refresh the
+ * lock while the thread is blocked, so a longer stretch would let a second writer take it over).
+ */
+export function createLockTenure(file: string, component: string, hooks: TenureHooks, options: LockTenureOptions = {}): LockTenure {
+  const lock: FileLock = createFileLock(file, component, options)
+  const idleMs = options.hold?.idleMs ?? 5
+  const maxMs = options.hold?.maxMs ?? 20
+  const hardMs = (options.staleMs ?? 10_000) / 3
+  let since = 0
+  let lastWantedCheck = 0
+  let timer: NodeJS.Timeout | undefined
+  let yieldedAt = 0
+
+  function release(yielding: boolean): void {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+    if (!lock.held) return
+    hooks.end()
+    active.delete(tenure)
+    if (holders.get(file) === tenure) holders.delete(file)
+    if (yielding) yieldedAt = Date.now()
+    try {
+      lock.release()
+    } catch (error) {
+      // Thrown only when the lock was taken from us while held (a stale takeover, or its directory removed).
+      // The events written were persisted, so the caller is not failed; the loss of exclusivity is reported,
+      // and the next tenure re-reads the file from scratch.
+      process.emitWarning(error as Error, { type: 'AuditrailWarning', code: 'AUDITRAIL_LOCK_COMPROMISED' })
+    }
+  }
+
+  const tenure: LockTenure = {
+    get held() {
+      return lock.held
+    },
+    enter() {
+      if (lock.held) return
+      // Just yielded to a waiting writer: give it a moment to take the lock before competing again.
+      const wait = yieldedAt + 2 - Date.now()
+      if (wait > 0) sleepSync(wait)
+      const other = holders.get(file)
+      if (other !== undefined && other !== tenure) other.end()
+      const outcome = lock.acquire()
+      holders.set(file, tenure)
+      since = Date.now()
+      lastWantedCheck = since
+      track(tenure)
+      try {
+        hooks.begin(outcome === 'took-over')
+      } catch (error) {
+        release(false)
+        throw error
+      }
+    },
+    used() {
+      const now = Date.now()
+      let contended = false
+      if (now - lastWantedCheck >= 1) {
+        lastWantedCheck = now
+        contended = now - since >= maxMs && lock.isWanted(since)
+      }
+      if (contended || now - since >= hardMs || lock.compromised !== undefined) {
+        release(true)
+        return
+      }
+      if (timer !== undefined) clearTimeout(timer)
+      timer = setTimeout(() => {
+        timer = undefined
+        release(false)
+      }, idleMs)
+      timer.unref()
+    },
+    end() {
+      release(false)
+    },
+  }
+  return tenure
+}

@@ -1,0 +1,245 @@
+import {
+  AuditrailError,
+  readAt,
+  removeStaleTemps,
+  replaceFile,
+  statIfExists,
+  writeFully,
+  type FileIo,
+} from '@auditrail/core'
+import { parseForeignLog } from './json-decode.js'
+import { HEADER_END, LAYOUT_TAIL, decodeHeader, encodeChunk, encodeHeader, encodePrefix, gapFor, isGapByte } from './json-layout.js'
+import { recoverGap } from './json-recovery.js'
+
+const COMPONENT = 'sink-json'
+const TIMESTAMP_PREFIX = /^\{"timestamp":"([^"\\]{1,40})"/
+
+/** What is known of the file while the lock is held. */
+type FileState =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'foreign'; readonly lines: readonly string[] }
+  | { readonly kind: 'ours'; readonly fd: number; size: number; gapEnd: number; empty: boolean }
+
+/** A consistent view for reading, valid after the lock is released (see `snapshot`). */
+export type JsonSnapshot =
+  | { readonly kind: 'lines'; readonly lines: readonly string[] }
+  | { readonly kind: 'range'; readonly fd: number; readonly start: number; readonly end: number }
+
+/** The JSON log file as one writer sees it while holding the lock: load, append, tidy, snapshot. */
+export interface JsonLogFile {
+  /** Re-reads the file: after taking the lock, or read-only (`repair: false`) to validate it early. */
+  load(repair: boolean): void
+  /** The newest stored event's timestamp, if any. */
+  readonly newest: string | undefined
+  /** Appends one compact event line as the newest event. */
+  append(line: string, timestamp: string): void
+  /** Before releasing the lock: records the gap end in a clean header. Never throws. */
+  tidy(): void
+  /** After a failed append: forgets what it knew, so the next tenure re-reads the file. */
+  forget(): void
+  /** The stored events for reading: its own descriptor on the current inode, or the converted lines. */
+  snapshot(): JsonSnapshot | undefined
+  close(): void
+}
+
+/** Creates the file handler for `file`; every call must be made while holding the file's lock (except `load(false)`). */
+export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): JsonLogFile {
+  let state: FileState | undefined
+  let fd: number | undefined
+  let ino: number | undefined
+  let newest: string | undefined
+  let dirty = false
+
+  function closeFd(): void {
+    if (fd === undefined) return
+    const old = fd
+    fd = undefined
+    ino = undefined
+    try {
+      io.closeSync(old)
+    } catch {
+      // Closing a descriptor we only read or wrote through cannot lose data; a failure here is not actionable.
+    }
+  }
+
+  function corrupt(): AuditrailError {
+    return new AuditrailError('corrupt', 'not a valid auditrail JSON log (header, gap or closing bracket damaged); left untouched', {
+      component: COMPONENT,
+      file,
+    })
+  }
+
+  function readNewest(current: FileState): string | undefined {
+    if (current.kind === 'missing') return undefined
+    const first = current.kind === 'foreign' ? current.lines[0] : current.empty ? undefined : lineAt(current.fd, current.gapEnd + 1)
+    if (first === undefined) return undefined
+    const match = TIMESTAMP_PREFIX.exec(first)
+    if (match !== null) return match[1]
+    const value = JSON.parse(first.endsWith(',') ? first.slice(0, -1) : first) as { timestamp?: unknown }
+    return typeof value.timestamp === 'string' ? value.timestamp : undefined
+  }
+
+  /** The line starting at `start`, read in growing blocks (our own lines start with the timestamp). */
+  function lineAt(lineFd: number, start: number): string {
+    for (let length = 128; ; length *= 4) {
+      const block = readAt(io, lineFd, start, length)
+      const end = block.indexOf(0x0a)
+      if (end !== -1) return block.toString('utf8', 0, end)
+      if (TIMESTAMP_PREFIX.test(block.toString('utf8'))) return block.toString('utf8')
+      if (block.length < length) return block.toString('utf8')
+    }
+  }
+
+  function inspect(repair: boolean): FileState {
+    const stat = statIfExists(io, file)
+    if (stat === undefined) {
+      closeFd()
+      return { kind: 'missing' }
+    }
+    if (fd === undefined || stat.ino !== ino) {
+      closeFd()
+      fd = io.openSync(file, repair ? 'r+' : 'r')
+      ino = io.fstatSync(fd).ino
+      if (repair) removeStaleTemps(io, file)
+    }
+    const size = io.fstatSync(fd).size
+    const header = decodeHeader(readAt(io, fd, 0, HEADER_END))
+    if (header === undefined) return { kind: 'foreign', lines: parseForeignLog(io, fd, size, file) }
+    let gapEnd = header.gapEnd
+    if (header.dirty && repair) gapEnd = recoverGap(io, fd, header.gapEnd, file, fsync)
+    const tail = readAt(io, fd, size - LAYOUT_TAIL.length, LAYOUT_TAIL.length).toString('latin1')
+    const around = readAt(io, fd, gapEnd - 1, 3)
+    // Unrepaired (read-only open of a crashed writer's file), the byte before the recorded gap end may be the end
+    // of an event that writer finished: recovery under the lock keeps it, so it is no sign of damage here.
+    const unrepaired = header.dirty && !repair
+    if (
+      tail !== LAYOUT_TAIL ||
+      gapEnd < HEADER_END ||
+      gapEnd + LAYOUT_TAIL.length > size ||
+      (!unrepaired && !isGapByte(around[0])) ||
+      around[1] !== 0x0a ||
+      (around[2] !== 0x7b && around[2] !== 0x5d)
+    ) {
+      throw corrupt()
+    }
+    return { kind: 'ours', fd, size, gapEnd, empty: around[2] === 0x5d }
+  }
+
+  /** Writes a whole new file (prefix, the new chunk, then `body`) and renames it over the log. */
+  function rewrite(chunk: Buffer, bodyBytes: number, writeBody: (tempFd: number, at: number) => void): void {
+    const prefix = encodePrefix(gapFor(bodyBytes + chunk.length, chunk.length) - chunk.length)
+    replaceFile(io, file, fsync, (tempFd) => {
+      writeFully(io, tempFd, prefix, 0)
+      writeFully(io, tempFd, chunk, prefix.length)
+      writeBody(tempFd, prefix.length + chunk.length)
+    })
+    state = undefined
+    dirty = false
+    closeFd()
+  }
+
+  function appendInGap(current: Extract<FileState, { kind: 'ours' }>, chunk: Buffer): void {
+    const at = current.gapEnd - chunk.length
+    if (!dirty) {
+      // Dirty first: if we die before the clean header, the next writer knows to repair the gap.
+      writeFully(io, current.fd, encodeHeader({ gapEnd: current.gapEnd, dirty: true }), 1)
+      if (fsync) io.fdatasyncSync(current.fd)
+      dirty = true
+    }
+    try {
+      writeFully(io, current.fd, chunk, at)
+      if (fsync) io.fdatasyncSync(current.fd)
+    } catch (error) {
+      undoChunk(current.fd, at, current.gapEnd)
+      throw error
+    }
+    current.gapEnd = at
+    current.empty = false
+  }
+
+  /** After a failed (maybe short) chunk write: blanks what landed in the gap, so the file stays valid JSON. */
+  function undoChunk(chunkFd: number, at: number, gapEnd: number): void {
+    try {
+      writeFully(io, chunkFd, Buffer.alloc(gapEnd - at, 0x20), at)
+      writeFully(io, chunkFd, encodeHeader({ gapEnd, dirty: false }), 1)
+      dirty = false
+    } catch {
+      // The chunk's own error is the one to report. The header is still dirty, so the next writer's recovery
+      // blanks whatever part of the chunk landed.
+    }
+  }
+
+  return {
+    get newest() {
+      return newest
+    },
+    load(repair) {
+      dirty = false
+      state = inspect(repair)
+      // Read-only validation may meet a crashed writer's unrepaired head; the newest is only needed to write.
+      newest = repair ? readNewest(state) : undefined
+    },
+    append(line, timestamp) {
+      const current = state ?? inspect(true)
+      if (current.kind === 'missing') {
+        rewrite(encodeChunk(line, true), LAYOUT_TAIL.length, (tempFd, at) => writeFully(io, tempFd, Buffer.from(LAYOUT_TAIL), at))
+      } else if (current.kind === 'foreign') {
+        const body = Buffer.from(current.lines.length === 0 ? LAYOUT_TAIL : `\n${current.lines.join(',\n')}${LAYOUT_TAIL}`)
+        rewrite(encodeChunk(line, current.lines.length === 0), body.length, (tempFd, at) => writeFully(io, tempFd, body, at))
+      } else {
+        const chunk = encodeChunk(line, current.empty)
+        if (current.gapEnd - chunk.length >= HEADER_END) appendInGap(current, chunk)
+        else {
+          const bodyBytes = current.size - current.gapEnd
+          rewrite(chunk, bodyBytes, (tempFd, to) => copyRange(io, current.fd, current.gapEnd, bodyBytes, tempFd, to))
+        }
+      }
+      newest = timestamp
+      // After a rewrite the file is a new inode; read its fresh, clean state within this same tenure.
+      if (state === undefined) state = inspect(true)
+    },
+    tidy() {
+      if (state?.kind === 'ours') tidyHeader(state)
+    },
+    forget() {
+      state = undefined
+      dirty = false
+      closeFd()
+    },
+    snapshot() {
+      const current = state ?? inspect(true)
+      state = current
+      if (current.kind === 'missing') return undefined
+      if (current.kind === 'foreign') return { kind: 'lines', lines: current.lines }
+      // Our own descriptor: bytes after the gap never change in place, and a rewrite renames a new inode over
+      // the path, so this range stays consistent after the lock is released.
+      return { kind: 'range', fd: io.openSync(file, 'r'), start: current.gapEnd + 1, end: current.size - LAYOUT_TAIL.length }
+    },
+    close() {
+      state = undefined
+      closeFd()
+    },
+  }
+
+  function tidyHeader(current: Extract<FileState, { kind: 'ours' }>): void {
+    if (!dirty) return
+    try {
+      writeFully(io, current.fd, encodeHeader({ gapEnd: current.gapEnd, dirty: false }), 1)
+      if (fsync) io.fdatasyncSync(current.fd)
+      dirty = false
+    } catch {
+      // Every event is already complete in the file; a header left dirty only makes the next writer scan the gap.
+    }
+  }
+}
+
+/** Copies `length` bytes from one descriptor to another in bounded blocks. */
+function copyRange(io: FileIo, from: number, start: number, length: number, to: number, at: number): void {
+  const BLOCK = 1 << 20
+  for (let done = 0; done < length; ) {
+    const block = readAt(io, from, start + done, Math.min(BLOCK, length - done))
+    if (block.length === 0) throw new Error('file shrank during rewrite')
+    writeFully(io, to, block, at + done)
+    done += block.length
+  }
+}
