@@ -55,3 +55,27 @@ function unlinkQuietly(io: FileIo, file: string): void {
     // Already gone is fine; any other failure leaves a stray temp file, which the next writer removes.
   }
 }
+
+/**
+ * Makes what was written to `file` durable: fdatasync through `fd` (or a descriptor opened for it: fdatasync
+ * flushes the inode, whichever descriptor asks), then fsync of its directory when it was created or renamed.
+ */
+export function syncFile(io: FileIo, file: string, fd: number | undefined, directoryToo: boolean): void {
+  if (fd !== undefined) io.fdatasyncSync(fd)
+  else {
+    let own: number
+    try {
+      own = io.openSync(file, 'r')
+    } catch (error) {
+      // No file yet: nothing was written, so nothing needs to be made durable.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw error
+    }
+    try {
+      io.fdatasyncSync(own)
+    } finally {
+      io.closeSync(own)
+    }
+  }
+  if (directoryToo) fsyncDirectory(io, path.dirname(file))
+}

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { AuditEventCodec, type AuditEvent } from './codecs.js'
+import { ActionTypeCodec, AuditEventCodec, TimestampCodec, type AuditEvent } from './codecs.js'
 import { AuditrailError } from './errors.js'
 import { formatDecodeIssue, toDecodeIssues } from './path-reporter.js'
 
@@ -34,4 +34,27 @@ export function decodeAuditEvent(input: unknown, source: DecodeSource = {}): E.E
       })
     }),
   )
+}
+
+/**
+ * Decodes a value fresh from `JSON.parse` (or whose details are): the same result as {@link decodeAuditEvent},
+ * faster, because such details are JSON by construction and need no deep walk. Only the five fields' shapes are
+ * checked; anything off goes through the full codec for its error.
+ */
+export function decodeParsedAuditEvent(input: unknown, source: DecodeSource = {}): E.Either<AuditrailError, AuditEvent> {
+  if (typeof input === 'object' && input !== null) {
+    const { timestamp, action_type: actionType, status, details, error } = input as Record<string, unknown>
+    if (
+      (status === 'success' || status === 'failed') &&
+      (error === null || typeof error === 'string') &&
+      typeof details === 'object' &&
+      details !== null &&
+      !Array.isArray(details) &&
+      ActionTypeCodec.is(actionType) &&
+      TimestampCodec.is(timestamp)
+    ) {
+      return E.right(input as AuditEvent)
+    }
+  }
+  return decodeAuditEvent(input, source)
 }

@@ -40,6 +40,12 @@ export interface EventLogger {
    * for bad input, or the sink's error when a sink could not persist it.
    */
   logEvent<A extends string>(actionType: A, status: AuditStatus, details?: LogDetails<A> | null, error?: string | null): AuditEvent
+  /**
+   * Records one action like `logEvent` (in call order, synchronously written), and resolves once it survives
+   * power loss: the events of one event-loop turn share one `sync()` of each sink (group commit).
+   * Rejects with what `logEvent` would throw, or with the sync's failure.
+   */
+  logEventAsync<A extends string>(actionType: A, status: AuditStatus, details?: LogDetails<A> | null, error?: string | null): Promise<AuditEvent>
   /** Detaches and closes every sink. Idempotent. */
   close(): void
 }
@@ -70,10 +76,23 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
   const persist$ = new Subject<AuditEvent>()
   const published$ = new Subject<AuditEvent>()
   let failures: SinkFailure[] = []
+  const syncing = sinks.filter((sink) => sink.sync !== undefined)
+  let group: { resolve: () => void; reject: (error: unknown) => void }[] | undefined
+  const commitGroup = (): void => {
+    const members = group ?? []
+    group = undefined
+    try {
+      for (const sink of syncing) sink.sync?.()
+    } catch (error) {
+      for (const member of members) member.reject(error)
+      return
+    }
+    for (const member of members) member.resolve()
+  }
   const subscriptions: Subscription[] = sinks.map((sink) => attachSink(persist$, sink, (failure) => failures.push(failure)))
   let closed = false
 
-  return {
+  const logger: EventLogger = {
     events$: published$.asObservable(),
     sinks,
     get closed() {
@@ -112,9 +131,26 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       published$.next(event)
       return event
     },
+    logEventAsync(actionType, status, details, error) {
+      let event: AuditEvent
+      try {
+        event = logger.logEvent(actionType, status, details, error)
+      } catch (thrown) {
+        return Promise.reject(thrown)
+      }
+      return new Promise<AuditEvent>((resolve, reject) => {
+        if (group === undefined) {
+          group = []
+          setImmediate(commitGroup)
+        }
+        group.push({ resolve: () => resolve(event), reject })
+      })
+    },
     close() {
       if (closed) return
       closed = true
+      // Promises of logEventAsync still waiting for their turn's sync are settled before the sinks close.
+      if (group !== undefined) commitGroup()
       for (const subscription of subscriptions) subscription.unsubscribe()
       persist$.complete()
       published$.complete()
@@ -130,4 +166,5 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       if (errors.length > 1) throw new AuditrailError('io', 'several sinks failed to close', { component: 'core', cause: new AggregateError(errors) })
     },
   }
+  return logger
 }

@@ -1,4 +1,5 @@
 import type { AuditEvent } from './codecs.js'
+import type { LogSummary } from './summary.js'
 
 /** Which end of the log to start reading from. */
 export type ReadOrder = 'newest-first' | 'oldest-first'
@@ -36,6 +37,13 @@ export interface AuditSink {
    * through a burst of writes) and leaves its file tidy. Events are persisted before this, by `write`.
    */
   flush?(): void
+  /**
+   * Optional: makes every write so far survive power loss (fdatasync, and a directory fsync after a rename).
+   * Core's `logEventAsync` calls it once for all the events of one event-loop turn (group commit).
+   */
+  sync?(): void
+  /** Optional: the summary of the stored events, by a path faster than decoding each (same result as `summarizeEvents(read())`). */
+  summarize?(): LogSummary
   /** Optional capability: the stored events, streamed (an abandoned iteration releases its file). */
   read?(options?: ReadOptions): Iterable<AuditEvent>
   /** Releases files, locks and timers. Idempotent; `write` after `close` throws a `closed` error. */

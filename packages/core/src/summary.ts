@@ -11,14 +11,15 @@ export interface LogSummary {
 
 /** Counts events by action type and status, streaming over any iterable. */
 export function summarizeEvents(events: Iterable<Pick<AuditEvent, 'action_type' | 'status'>>): LogSummary {
+  // Maps, not objects: an action type named "__proto__" or "constructor" must count like any other.
+  const byAction = new Map<string, number>()
+  const byStatus = new Map<string, number>()
   let total = 0
-  // Null-prototype maps: an action type named "__proto__" or "constructor" must count like any other.
-  const byAction: Record<string, number> = Object.create(null) as Record<string, number>
-  const byStatus: Record<string, number> = Object.create(null) as Record<string, number>
   for (const event of events) {
     total++
-    byAction[event.action_type] = (byAction[event.action_type] ?? 0) + 1
-    byStatus[event.status] = (byStatus[event.status] ?? 0) + 1
+    byAction.set(event.action_type, (byAction.get(event.action_type) ?? 0) + 1)
+    byStatus.set(event.status, (byStatus.get(event.status) ?? 0) + 1)
   }
-  return { total_events: total, by_action_type: { ...byAction }, by_status: { ...byStatus } }
+  // Object.fromEntries defines own properties, so "__proto__" becomes a key, not the prototype.
+  return { total_events: total, by_action_type: Object.fromEntries(byAction), by_status: Object.fromEntries(byStatus) }
 }

@@ -1,4 +1,4 @@
-import { AuditrailError, readAt, removeStaleTemps, replaceFile, statIfExists, writeFully, type AuditEvent, type FileIo } from '@auditrail/core'
+import { AuditrailError, readAt, removeStaleTemps, replaceFile, statIfExists, syncFile, writeFully, type AuditEvent, type FileIo } from '@auditrail/core'
 import { CSV_COLUMNS, encodeHeader, encodeRow, parseDataRows } from './csv-row.js'
 import { lastBoundaryForward, lastRecordStart } from './csv-scan.js'
 
@@ -24,6 +24,8 @@ export interface CsvLogFile {
   readonly newest: string | undefined
   /** Appends one event as the last row. */
   append(event: AuditEvent): void
+  /** Makes every write so far durable: fdatasync of the file, and fsync of the directory after a rename. */
+  sync(): void
   /** After a failed append: forgets what it knew, so the next tenure re-reads the file. */
   forget(): void
   /** The stored rows for reading (`undefined` when there is no file). */
@@ -37,6 +39,7 @@ type State = { readonly kind: 'missing' } | { readonly kind: 'ours'; readonly fd
 export function createCsvLogFile(io: FileIo, file: string, fsync: boolean): CsvLogFile {
   let state: State | undefined
   let newest: string | undefined
+  let renamed = false
   // What we last knew to end at a record boundary, so a later tenure checks only what others appended.
   let known = { ino: -1, size: 0 }
 
@@ -139,6 +142,7 @@ export function createCsvLogFile(io: FileIo, file: string, fsync: boolean): CsvL
       if (current.kind === 'missing') {
         // Header and first row appear together, by rename: no reader ever sees a file without its header.
         replaceFile(io, file, fsync, (fd) => writeFully(io, fd, Buffer.from(HEADER_CRLF + encodeRow(event, '\r\n')), 0))
+        renamed = true
         state = inspect(true, false)
       } else {
         const row = Buffer.from(encodeRow(event, current.delimiter))
@@ -158,6 +162,10 @@ export function createCsvLogFile(io: FileIo, file: string, fsync: boolean): CsvL
         known = { ino: current.ino, size: current.size }
       }
       newest = event.timestamp
+    },
+    sync() {
+      syncFile(io, file, state?.kind === 'ours' ? state.fd : undefined, renamed)
+      renamed = false
     },
     forget() {
       closeFd()

@@ -41,6 +41,7 @@ export interface CsvSink extends AuditSink {
   read(options?: ReadOptions): Iterable<AuditEvent>
   prepare(): string | undefined
   flush(): void
+  sync(): void
 }
 
 function validate(options: CsvSinkOptions): void {
@@ -120,6 +121,13 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
     },
     flush() {
       tenure.end()
+    },
+    sync() {
+      try {
+        log.sync()
+      } catch (error) {
+        throw fail('sync', error)
+      }
     },
     read(readOptions = {}) {
       ensureOpen()

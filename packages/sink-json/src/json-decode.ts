@@ -1,4 +1,4 @@
-import { AuditrailError, decodeAuditEvent, readAt, type AuditEvent, type FileIo } from '@auditrail/core'
+import { AuditrailError, decodeAuditEvent, decodeParsedAuditEvent, readAt, type AuditEvent, type FileIo } from '@auditrail/core'
 
 const COMPONENT = 'sink-json'
 
@@ -14,7 +14,7 @@ export function parseLine(text: string, file: string, position: string): AuditEv
   } catch (error) {
     throw corrupt(file, `${position}: not valid JSON (${(error as Error).message})`, error)
   }
-  const decoded = decodeAuditEvent(value, { component: COMPONENT, file, position })
+  const decoded = decodeParsedAuditEvent(value, { component: COMPONENT, file, position })
   if (decoded._tag === 'Left') throw decoded.left
   return decoded.right
 }

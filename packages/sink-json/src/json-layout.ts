@@ -78,3 +78,9 @@ export function gapFor(bodyBytes: number, chunkBytes: number): number {
 export function isGapByte(byte: number | undefined): boolean {
   return byte === 0x20 || byte === 0x09
 }
+
+/**
+ * The start of a line our writer produced: timestamp, action type (JSON string body) and status, in that order.
+ * Summaries read these instead of parsing whole events.
+ */
+export const HEAD_PATTERN = /^\{"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z","action_type":"((?:[^"\\\u0000-\u001f]|\\.)+)","status":"(success|failed)","details":/

@@ -7,6 +7,7 @@ import {
   writeFully,
   type FileIo,
 } from '@auditrail/core'
+import { syncFile } from '@auditrail/core'
 import { parseForeignLog } from './json-decode.js'
 import { HEADER_END, LAYOUT_TAIL, decodeHeader, encodeChunk, encodeHeader, encodePrefix, gapFor, isGapByte } from './json-layout.js'
 import { recoverGap } from './json-recovery.js'
@@ -35,6 +36,8 @@ export interface JsonLogFile {
   append(line: string, timestamp: string): void
   /** Before releasing the lock: records the gap end in a clean header. Never throws. */
   tidy(): void
+  /** Makes every write so far durable: fdatasync of the file, and fsync of the directory after a rename. */
+  sync(): void
   /** After a failed append: forgets what it knew, so the next tenure re-reads the file. */
   forget(): void
   /** The stored events for reading: its own descriptor on the current inode, or the converted lines. */
@@ -49,6 +52,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
   let ino: number | undefined
   let newest: string | undefined
   let dirty = false
+  let renamed = false
 
   function closeFd(): void {
     if (fd === undefined) return
@@ -135,6 +139,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
     })
     state = undefined
     dirty = false
+    renamed = true
     closeFd()
   }
 
@@ -197,6 +202,10 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
       newest = timestamp
       // After a rewrite the file is a new inode; read its fresh, clean state within this same tenure.
       if (state === undefined) state = inspect(true)
+    },
+    sync() {
+      syncFile(io, file, fd, renamed)
+      renamed = false
     },
     tidy() {
       if (state?.kind === 'ours') tidyHeader(state)

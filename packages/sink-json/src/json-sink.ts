@@ -5,14 +5,17 @@ import {
   ioError,
   nodeFileIo,
   statIfExists,
+  summarizeEvents,
   type AuditEvent,
   type AuditSink,
   type FileIo,
   type LockTenureOptions,
+  type LogSummary,
   type ReadOptions,
 } from '@auditrail/core'
 import { parseLine } from './json-decode.js'
-import { createJsonLogFile } from './json-log-file.js'
+import { HEAD_PATTERN } from './json-layout.js'
+import { createJsonLogFile, type JsonSnapshot } from './json-log-file.js'
 import { readLines } from './line-reader.js'
 
 const COMPONENT = 'sink-json'
@@ -42,6 +45,8 @@ export interface JsonSink extends AuditSink {
   read(options?: ReadOptions): Iterable<AuditEvent>
   prepare(): string | undefined
   flush(): void
+  sync(): void
+  summarize(): LogSummary
 }
 
 function validate(options: JsonSinkOptions): void {
@@ -130,6 +135,17 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     flush() {
       tenure.end()
     },
+    sync() {
+      try {
+        log.sync()
+      } catch (error) {
+        throw fail('sync', error)
+      }
+    },
+    summarize() {
+      ensureOpen()
+      return summarizeEvents(readHeads())
+    },
     read(readOptions = {}) {
       // Checked here, not inside the generator, so that `read()` after `close()` throws at the call.
       ensureOpen()
@@ -143,23 +159,28 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     },
   }
 
-  /** The body of `read`: holds the lock only to snapshot the file, then streams from its own descriptor. */
-  function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
-    ensureOpen()
-    const order = readOptions.order ?? 'newest-first'
+  /** Takes the lock just long enough to pin a consistent view of the stored events. */
+  function snapshotOrNothing(): JsonSnapshot | undefined {
     // No log yet: reading must create nothing, not even the lock (an empty read is a valid answer even if a
     // writer creates the file a moment later).
-    if (!tenure.held && statIfExists(io, file) === undefined) return
+    if (!tenure.held && statIfExists(io, file) === undefined) return undefined
     enter()
-    let snapshot
     try {
-      snapshot = log.snapshot()
+      return log.snapshot()
     } catch (error) {
       log.forget()
       tenure.end()
       throw fail('read', error)
+    } finally {
+      tenure.used()
     }
-    tenure.used()
+  }
+
+  /** The body of `read`: holds the lock only to snapshot the file, then streams from its own descriptor. */
+  function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
+    ensureOpen()
+    const order = readOptions.order ?? 'newest-first'
+    const snapshot = snapshotOrNothing()
     if (snapshot === undefined) return
     if (snapshot.kind === 'lines') {
       const lines = order === 'newest-first' ? snapshot.lines : [...snapshot.lines].reverse()
@@ -169,6 +190,28 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     try {
       for (const { text, offset } of readLines(io, snapshot.fd, snapshot.start, snapshot.end, order)) {
         yield parseLine(text.endsWith(',') ? text.slice(0, -1) : text, file, `byte ${offset}`)
+      }
+    } finally {
+      io.closeSync(snapshot.fd)
+    }
+  }
+
+  /**
+   * The action type and status of each stored event, for summaries: read from the start of each line our writer
+   * produced (`{"timestamp":…,"action_type":…,"status":…`) without parsing the rest; any other line is decoded.
+   */
+  function* readHeads(): Generator<Pick<AuditEvent, 'action_type' | 'status'>> {
+    const snapshot = snapshotOrNothing()
+    if (snapshot === undefined) return
+    if (snapshot.kind === 'lines') {
+      for (const [i, text] of snapshot.lines.entries()) yield parseLine(text, file, `event ${i + 1}`)
+      return
+    }
+    try {
+      for (const { text, offset } of readLines(io, snapshot.fd, snapshot.start, snapshot.end, 'newest-first')) {
+        const head = HEAD_PATTERN.exec(text)
+        if (head === null || head[1] === undefined) yield parseLine(text.endsWith(',') ? text.slice(0, -1) : text, file, `byte ${offset}`)
+        else yield { action_type: head[1].includes('\\') ? (JSON.parse(`"${head[1]}"`) as string) : head[1], status: head[2] as AuditEvent['status'] }
       }
     } finally {
       io.closeSync(snapshot.fd)
