@@ -17,11 +17,19 @@ export interface ClockOptions {
 /** Re-anchor on the wall clock when it runs ahead of us by more than this (a forward step or accumulated drift). */
 const MAX_LAG_US = 2_000
 
+// The millisecond part of the last formatted timestamp: consecutive events mostly share it.
+let cachedMs = Number.NaN
+let cachedPrefix = ''
+
 /** Formats microseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
 export function formatMicros(micros: number): string {
   const ms = Math.floor(micros / 1000)
-  const iso = new Date(ms).toISOString()
-  return `${iso.slice(0, 23)}${String(micros - ms * 1000).padStart(3, '0')}Z`
+  if (ms !== cachedMs) {
+    cachedMs = ms
+    cachedPrefix = new Date(ms).toISOString().slice(0, 23)
+  }
+  const us = micros - ms * 1000
+  return `${cachedPrefix}${us < 10 ? '00' : us < 100 ? '0' : ''}${us}Z`
 }
 
 /** Parses an ISO 8601 UTC timestamp to microseconds since the epoch (fraction digits past six are dropped). */
@@ -46,6 +54,7 @@ export function createClock(options: ClockOptions = {}): Clock {
   let anchorUs = wallUsNow()
   let anchorNs = monotonicNs()
   let last = -Infinity
+  let lastText = ''
 
   return {
     now() {
@@ -58,9 +67,12 @@ export function createClock(options: ClockOptions = {}): Clock {
         micros = wallUs
       }
       last = micros > last ? micros : last + 1
-      return formatMicros(last)
+      lastText = formatMicros(last)
+      return lastText
     },
     observe(timestamp) {
+      // Usually the newest stored event is the one this clock stamped last: fixed-width strings compare as times.
+      if (timestamp.length === lastText.length && timestamp <= lastText) return
       const micros = parseMicros(timestamp)
       if (micros > last) last = micros
     },

@@ -68,6 +68,17 @@ export function createLockTenure(file: string, component: string, hooks: TenureH
   let lastWantedCheck = 0
   let timer: NodeJS.Timeout | undefined
   let yieldedAt = 0
+  let lastUsed = 0
+
+  function armIdleTimer(delay: number): void {
+    timer = setTimeout(() => {
+      timer = undefined
+      const idle = Date.now() - lastUsed
+      if (idle >= idleMs) release(false)
+      else armIdleTimer(idleMs - idle)
+    }, delay)
+    timer.unref()
+  }
 
   function release(yielding: boolean): void {
     if (timer !== undefined) clearTimeout(timer)
@@ -121,12 +132,9 @@ export function createLockTenure(file: string, component: string, hooks: TenureH
         release(true)
         return
       }
-      if (timer !== undefined) clearTimeout(timer)
-      timer = setTimeout(() => {
-        timer = undefined
-        release(false)
-      }, idleMs)
-      timer.unref()
+      lastUsed = now
+      // One timer per tenure, re-armed lazily: resetting a timer on every write would cost more than the write.
+      if (timer === undefined) armIdleTimer(idleMs)
     },
     end() {
       release(false)

@@ -64,9 +64,16 @@ export function encodePrefix(gapBytes: number): Buffer {
   return prefix
 }
 
-/** The bytes that insert `line` (one compact event) before the current newest event. */
+let scratch = Buffer.allocUnsafe(64 * 1024)
+
+/**
+ * The bytes that insert `line` (one compact event) before the current newest event. The result is a view of a
+ * reused buffer, valid until the next call: encoding into it saves an allocation per event.
+ */
 export function encodeChunk(line: string, logIsEmpty: boolean): Buffer {
-  return Buffer.from(logIsEmpty ? `\n${line}` : `\n${line},`)
+  const text = logIsEmpty ? `\n${line}` : `\n${line},`
+  if (text.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(Math.max(text.length * 3, scratch.length * 2))
+  return scratch.subarray(0, scratch.write(text))
 }
 
 /** The gap to rewrite a file with: at least twice the pending chunk, and half the body so growth is geometric. */

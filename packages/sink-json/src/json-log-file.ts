@@ -112,15 +112,13 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
     let gapEnd = header.gapEnd
     if (header.dirty && repair) gapEnd = recoverGap(io, fd, header.gapEnd, file, fsync)
     const tail = readAt(io, fd, size - LAYOUT_TAIL.length, LAYOUT_TAIL.length).toString('latin1')
+    if (tail !== LAYOUT_TAIL || gapEnd < HEADER_END || gapEnd + LAYOUT_TAIL.length > size) throw corrupt()
+    // Without the lock (early validation), a live writer may be changing the gap and header while we look: only
+    // what never changes in place is checked. The gap is checked under the lock.
+    if (!repair) return { kind: 'ours', fd, size, gapEnd, empty: false }
     const around = readAt(io, fd, gapEnd - 1, 3)
-    // Unrepaired (read-only open of a crashed writer's file), the byte before the recorded gap end may be the end
-    // of an event that writer finished: recovery under the lock keeps it, so it is no sign of damage here.
-    const unrepaired = header.dirty && !repair
     if (
-      tail !== LAYOUT_TAIL ||
-      gapEnd < HEADER_END ||
-      gapEnd + LAYOUT_TAIL.length > size ||
-      (!unrepaired && !isGapByte(around[0])) ||
+      !isGapByte(around[0]) ||
       around[1] !== 0x0a ||
       (around[2] !== 0x7b && around[2] !== 0x5d)
     ) {
