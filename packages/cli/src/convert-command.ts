@@ -1,0 +1,45 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { AuditrailError } from '@auditrail/core'
+import { Command } from 'commander'
+import type { CliContext } from './cli-context.js'
+import { helpExamples } from './command-help.js'
+import { writeLogFile } from './log-file-writer.js'
+import { openLogAt, readEvents } from './log-reader.js'
+import { formatOfName } from './log-target.js'
+import { createProgressBar } from './progress-bar.js'
+
+/** Logs from this size on get a progress bar (when stderr is a TTY): smaller ones convert in a blink. */
+const PROGRESS_MIN_BYTES = 1 << 20
+
+/** `auditrail convert`: JSON ↔ CSV (or a re-layout within one format), every event kept, atomically. */
+export function createConvertCommand(context: CliContext): Command {
+  return new Command('convert')
+    .description('convert a log between JSON and CSV, each side\'s format from its file extension; every event kept')
+    .argument('<in>', 'the log to read: a .json or .csv file, or a directory holding audit_log.json or audit_log.csv')
+    .argument('<out>', 'the file to write, ending in .json (newest first) or .csv (oldest first)')
+    .option('--force', 'replace <out> if it exists')
+    .option('--json', 'print {input, output, from, to, events} as JSON')
+    .addHelpText('after', helpExamples('auditrail convert root_experiment audit_log.csv', 'auditrail convert exported.csv runs/42/audit_log.json --force'))
+    .action((input: string, out: string, options: { force?: boolean; json?: boolean }) => {
+      const format = formatOfName(out)
+      if (format === undefined) throw new AuditrailError('options', '<out> must end in .json or .csv', { component: 'cli', file: out })
+      const reader = openLogAt(input)
+      let events: number
+      try {
+        if (path.resolve(reader.file) === path.resolve(out)) throw new AuditrailError('options', '<in> and <out> are the same file', { component: 'cli', file: out })
+        if (fs.existsSync(out) && options.force !== true) throw new AuditrailError('options', '<out> exists; pass --force to replace it', { component: 'cli', file: out })
+        const bar = context.stderrIsTty && reader.size >= PROGRESS_MIN_BYTES ? createProgressBar(context.err, `${reader.file} → ${out}`) : undefined
+        try {
+          const order = format === 'json' ? 'newest-first' : 'oldest-first'
+          events = writeLogFile(out, format, readEvents(reader, order, bar === undefined ? {} : { progress: (f) => bar.update(f) }))
+        } finally {
+          bar?.done()
+        }
+      } finally {
+        reader.close()
+      }
+      const result = { input: reader.file, output: out, from: reader.format, to: format, events }
+      context.out.write(options.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${events} events: ${reader.file} (${reader.format}) → ${out} (${format})\n`)
+    })
+}

@@ -1,0 +1,106 @@
+import { nodeFileIo, readAt, type ReadOrder } from '@auditrail/core'
+import { jsonArrayFraming } from './json-framing.js'
+import { streamLines } from './line-stream.js'
+import { parseJsonEntry, type LogEntry } from './log-entry.js'
+import { BLOCK, streamRecords, type Progress } from './record-stream.js'
+
+/** How a JSON log is laid out, found by looking at its first and last bytes only. */
+type JsonLayout =
+  | { readonly kind: 'empty' }
+  /** One compact event per line, newest first, as auditrail writes it: `[`, header and gap, `\n{…},\n…\n{…}\n]`. */
+  | { readonly kind: 'lines'; readonly bodyStart: number; readonly bodyEnd: number }
+  /** Any other JSON text, e.g. the Python original's indent-2 array: scanned value by value. */
+  | { readonly kind: 'array'; readonly start: number }
+
+const SPACE = /[^ \t\r\n]/
+
+/** Offset of the first byte in `[from, to)` that is not JSON whitespace, or -1. Fast over a long gap of spaces. */
+function firstNonSpace(fd: number, from: number, to: number): number {
+  for (let pos = from; pos < to; pos += BLOCK) {
+    const text = readAt(nodeFileIo, fd, pos, Math.min(BLOCK, to - pos)).toString('latin1')
+    const found = text.search(SPACE)
+    if (found >= 0) return pos + found
+  }
+  return -1
+}
+
+/** Offset of the last byte in `[from, to)` that is not JSON whitespace, or -1. */
+function lastNonSpace(fd: number, from: number, to: number): number {
+  for (let end = to; end > from; end -= 4096) {
+    const at = Math.max(from, end - 4096)
+    const chunk = readAt(nodeFileIo, fd, at, end - at)
+    for (let i = chunk.length - 1; i >= 0; i--) {
+      const b = chunk[i]
+      if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return at + i
+    }
+  }
+  return -1
+}
+
+function byteAt(fd: number, at: number): number | undefined {
+  return at < 0 ? undefined : readAt(nodeFileIo, fd, at, 1)[0]
+}
+
+function detectLayout(fd: number, size: number): JsonLayout {
+  const bom = readAt(nodeFileIo, fd, 0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? 3 : 0
+  const open = firstNonSpace(fd, bom, size)
+  if (open < 0) return { kind: 'empty' }
+  if (byteAt(fd, open) !== 0x5b) return { kind: 'array', start: open }
+  const first = firstNonSpace(fd, open + 1, size)
+  // A first event at the start of its own line, and `]` alone on the last line: auditrail's one-per-line layout.
+  if (first > 0 && byteAt(fd, first) === 0x7b && byteAt(fd, first - 1) === 0x0a) {
+    const close = lastNonSpace(fd, first, size)
+    if (close > first && byteAt(fd, close) === 0x5d && byteAt(fd, close - 1) === 0x0a) return { kind: 'lines', bodyStart: first, bodyEnd: close - 1 }
+  }
+  return { kind: 'array', start: open }
+}
+
+function* lineEntries(fd: number, layout: { bodyStart: number; bodyEnd: number }, order: ReadOrder): Generator<LogEntry> {
+  for (const line of streamLines(fd, layout.bodyStart, layout.bodyEnd, order === 'newest-first' ? 'forward' : 'reverse')) {
+    const last = line.bytes[line.bytes.length - 1]
+    if (line.start === layout.bodyStart && (last === 0x20 || last === 0x09)) {
+      // A line running into the gap's spaces is a write not yet complete (a writer is in the middle of it) or
+      // torn by a crash (the next writer blanks it). Either way it was never acknowledged: not an event.
+      yield { kind: 'problem', severity: 'warning', at: line.start, message: 'an unfinished write before the newest event (in progress, or torn by a crash); skipped' }
+      continue
+    }
+    let text = line.bytes.toString('utf8').trimEnd()
+    const isLast = line.end === layout.bodyEnd
+    if (text.endsWith(',')) {
+      text = text.slice(0, -1)
+      if (isLast) yield { kind: 'problem', severity: 'error', at: line.start, message: 'a comma after the oldest event' }
+    } else if (!isLast) yield { kind: 'problem', severity: 'error', at: line.start, message: 'missing comma after this event' }
+    yield parseJsonEntry(text, line.start, line.end)
+  }
+}
+
+function* arrayEntries(fd: number, start: number, size: number, order: ReadOrder, progress?: Progress): Generator<LogEntry> {
+  for (const item of streamRecords(fd, jsonArrayFraming, start, size, order === 'newest-first' ? 'forward' : 'reverse', progress)) {
+    if (item.kind === 'problem') yield item
+    else yield parseJsonEntry(item.bytes.toString('utf8'), item.start, item.end)
+  }
+}
+
+/** The events of a JSON log, newest first being its file order, as a lazy function of the order wanted. */
+export interface JsonEntries {
+  /** True when `order` takes one pass: always for auditrail's layout, newest first only for others. */
+  singlePass(order: ReadOrder): boolean
+  entries(order: ReadOrder, progress?: Progress): Iterable<LogEntry>
+}
+
+/** Reads a JSON log of any layout from `fd` (`size` bytes), streaming in both orders. */
+export function createJsonEntries(fd: number, size: number): JsonEntries {
+  const layout = detectLayout(fd, size)
+  return {
+    singlePass: (order) => layout.kind !== 'array' || order === 'newest-first',
+    *entries(order, progress) {
+      if (layout.kind === 'lines') {
+        for (const entry of lineEntries(fd, layout, order)) {
+          yield entry
+          if (entry.kind === 'event') progress?.(order === 'newest-first' ? (entry.end - layout.bodyStart) / size : (size - entry.start) / size)
+        }
+      } else if (layout.kind === 'array') yield* arrayEntries(fd, layout.start, size, order, progress)
+      progress?.(1)
+    },
+  }
+}

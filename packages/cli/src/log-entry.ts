@@ -1,0 +1,24 @@
+import { decodeAuditEvent, formatDecodeIssue, type AuditEvent } from '@auditrail/core'
+
+/** One event read from a log with its byte range, or one problem found at a byte. */
+export type LogEntry =
+  | { readonly kind: 'event'; readonly event: AuditEvent; readonly start: number; readonly end: number }
+  | { readonly kind: 'problem'; readonly severity: 'error' | 'warning'; readonly at: number; readonly message: string }
+
+/** Decodes a parsed value found at `[start, end)` as an event entry, or a problem entry naming every bad field. */
+export function decodeEntry(value: unknown, start: number, end: number): LogEntry {
+  const decoded = decodeAuditEvent(value, { component: 'cli' })
+  if (decoded._tag === 'Right') return { kind: 'event', event: decoded.right, start, end }
+  return { kind: 'problem', severity: 'error', at: start, message: `not an audit event: ${decoded.left.issues.map(formatDecodeIssue).join('; ')}` }
+}
+
+/** Parses JSON text found at `[start, end)` and decodes it as an event entry. */
+export function parseJsonEntry(text: string, start: number, end: number): LogEntry {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    return { kind: 'problem', severity: 'error', at: start, message: `not valid JSON (${(error as Error).message})` }
+  }
+  return decodeEntry(value, start, end)
+}

@@ -1,0 +1,51 @@
+import { parseMicros } from '@auditrail/core'
+import { Command } from 'commander'
+import type { CliContext } from './cli-context.js'
+import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
+import { formatDuration } from './duration.js'
+import { openLogAt, readEvents } from './log-reader.js'
+import { summarizeLog, type SummaryResult } from './log-summary.js'
+import { DEFAULT_TARGET } from './log-target.js'
+
+function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string[] {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => String(row[i]).length)))
+  const line = (cells: readonly (string | number)[]): string =>
+    cells.map((cell, i) => (typeof cell === 'number' ? String(cell).padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join('  ').trimEnd()
+  return [line(header), ...rows.map(line)]
+}
+
+function report(file: string, format: string, { summary, failedByAction }: SummaryResult, context: CliContext): string {
+  const { bold, red } = context.colors
+  const failed = summary.by_status['failed'] ?? 0
+  const lines = [`${bold(file)} (${format}): ${summary.total_events} events, ${failed === 0 ? '0 failed' : red(`${failed} failed`)}`]
+  if (summary.time_span !== null) {
+    const { start, end } = summary.time_span
+    lines.push(`time span: ${start} → ${end} (${formatDuration((parseMicros(end) - parseMicros(start)) / 1000)})`)
+  }
+  if (summary.total_events > 0) {
+    // Most frequent first, as `sort | uniq -c | sort -rn` would; ties keep their order of first appearance.
+    const actions = Object.entries(summary.by_action_type).sort((a, b) => b[1] - a[1])
+    lines.push('', ...table(['ACTION TYPE', 'EVENTS', 'FAILED'], actions.map(([action, n]) => [action, n, failedByAction.get(action) ?? 0])))
+    lines.push('', ...table(['STATUS', 'EVENTS'], Object.entries(summary.by_status)))
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** `auditrail summary`: totals by action type and status, the time span and the failures. */
+export function createSummaryCommand(context: CliContext): Command {
+  return new Command('summary')
+    .description('count events by action type and by status, with the time span and the number of failures')
+    .argument('[log]', LOG_ARGUMENT_HELP, DEFAULT_TARGET)
+    .option('--json', 'print the getLogSummary() object plus time_span {start, end}')
+    .addHelpText('after', helpExamples('auditrail summary', 'auditrail summary runs/42/audit_log.csv --json'))
+    .action((log: string, options: { json?: boolean }) => {
+      const reader = openLogAt(log)
+      try {
+        // The file's own order (JSON newest first, CSV oldest first), as getLogSummary() counts: same key order.
+        const result = summarizeLog(readEvents(reader, reader.format === 'json' ? 'newest-first' : 'oldest-first'))
+        context.out.write(options.json === true ? `${JSON.stringify(result.summary, null, 2)}\n` : report(reader.file, reader.format, result, context))
+      } finally {
+        reader.close()
+      }
+    })
+}

@@ -1,0 +1,84 @@
+import * as fs from 'node:fs'
+import { Command } from 'commander'
+import type { CliContext } from './cli-context.js'
+import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
+import { addEventFormatOptions, createEventOutput, eventFormatOf, type EventFormat } from './event-output.js'
+import { openLogReader } from './log-reader.js'
+import { followLog, readLogTail, type TailCursor } from './log-tail.js'
+import { DEFAULT_TARGET, resolveLogTarget, type LogTarget } from './log-target.js'
+import { parseCount, parsePositive } from './option-parsers.js'
+
+interface TailOptions {
+  readonly lines: number
+  readonly follow?: boolean
+  readonly interval: number
+  readonly json?: boolean
+  readonly jsonl?: boolean
+  readonly csv?: boolean
+}
+
+/** A directory (or a path not there yet) a follower may wait on until a log appears in it. */
+function mayAppear(path: string): boolean {
+  return !fs.existsSync(path) || fs.statSync(path).isDirectory()
+}
+
+/** `auditrail tail`: the last events, oldest of them first; `-f` keeps printing new ones as any process writes them. */
+export function createTailCommand(context: CliContext): Command {
+  const command = new Command('tail')
+    .description('print the last events, oldest of them first; -f keeps printing new events as any process writes them')
+    .argument('[log]', LOG_ARGUMENT_HELP, DEFAULT_TARGET)
+    .option('-n, --lines <n>', 'how many events', parseCount, 10)
+    .option('-f, --follow', 'keep running and print events as they are written (waits for the log to appear); stop with Ctrl-C')
+    .option('--interval <ms>', 'how often -f polls the file, in milliseconds', parsePositive, 250)
+  return addEventFormatOptions(command, 'print a JSON array (with -f: one JSON event per line)')
+    .addHelpText('after', helpExamples('auditrail tail -n 20', 'auditrail tail -f runs/42 --jsonl | jq .action_type'))
+    .action(async (log: string, options: TailOptions) => {
+      const follow = options.follow === true
+      // A JSON array never closes while following: print JSON Lines instead, which a consumer can read as they come.
+      const format: EventFormat = follow && options.json === true ? 'jsonl' : eventFormatOf(options)
+      const output = createEventOutput(format, context)
+      // Handlers first: a stop requested as soon as the first lines show must still end the follow cleanly.
+      const controller = new AbortController()
+      const stop = (): void => controller.abort()
+      if (follow) {
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+      }
+      try {
+        let target: LogTarget | undefined
+        let cursor: TailCursor = { newest: Number.NEGATIVE_INFINITY }
+        try {
+          target = resolveLogTarget(log)
+        } catch (error) {
+          if (!follow || !mayAppear(log)) throw error
+          context.err(`[auditrail] [cli] waiting for a log to appear (${log})\n`)
+        }
+        if (target !== undefined) {
+          const reader = openLogReader(target)
+          try {
+            const tail = readLogTail(reader, options.lines)
+            for (const event of tail.events) output.write(event)
+            cursor = tail.cursor
+          } finally {
+            reader.close()
+          }
+        }
+        if (follow) {
+          context.out.flush()
+          await followLog(target, cursor, {
+            path: log,
+            intervalMs: options.interval,
+            signal: controller.signal,
+            onEvents(events) {
+              for (const event of events) output.write(event)
+              context.out.flush()
+            },
+          })
+        }
+      } finally {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+      }
+      output.end()
+    })
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { AuditEvent } from '@auditrail/core'
+import { AuditLogger } from 'auditrail'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { runCli, tempDir } from './support/cli-process.js'
+import { pythonJsonDump } from './support/python-layout.js'
+import { writeScenario } from './support/scenario.js'
+
+let jsonDir: string
+let csvDir: string
+let pythonFile: string
+let events: AuditEvent[]
+
+beforeAll(() => {
+  jsonDir = tempDir()
+  csvDir = tempDir()
+  events = writeScenario(jsonDir, 'json')
+  writeScenario(csvDir, 'csv')
+  pythonFile = join(tempDir(), 'audit_log.json')
+  pythonJsonDump(pythonFile, [...events].reverse())
+})
+
+const query = (target: string, ...args: string[]): AuditEvent[] => {
+  const result = runCli(['query', target, '--json', ...args])
+  expect(result).toMatchObject({ code: 0, stderr: '' })
+  return JSON.parse(result.stdout) as AuditEvent[]
+}
+const newestFirst = (): AuditEvent[] => [...events].reverse()
+
+describe('auditrail query', () => {
+  test('lists every event newest first, in each format, as the library wrote them', () => {
+    for (const target of [jsonDir, csvDir, pythonFile]) expect(query(target)).toEqual(newestFirst())
+    expect(query(csvDir, '--oldest-first')).toEqual(events)
+  })
+
+  test('--action (repeatable, comma-separated), --status, in time order with --oldest-first', () => {
+    expect(query(jsonDir, '--action', 'hp_change', '--oldest-first')).toEqual(events.filter((e) => e.action_type === 'hp_change'))
+    const data = query(csvDir, '--action', 'tag_add,tag_remove', '--action', 'sample_discard')
+    expect(data.map((e) => e.action_type)).toEqual(['tag_remove', 'sample_discard', 'tag_add'])
+    const failed = query(pythonFile, '--status', 'failed')
+    expect(failed.map((e) => e.error)).toEqual(['Checkpoint file not found: ckpt_999', 'Invalid query syntax: unexpected token ">>"'])
+  })
+
+  test('--since and --until take ISO times, inclusive; --grep finds text in details or error, ignoring case', () => {
+    const window = query(jsonDir, '--since', '2026-05-27T14:55:30Z', '--until', '2026-05-27T14:56:40.000000Z', '--oldest-first')
+    expect(window.map((e) => e.action_type)).toEqual(['pause', 'mode_switch', 'checkpoint_restore', 'checkpoint_restore'])
+    expect(query(csvDir, '--grep', 'CKPT_999').map((e) => e.timestamp)).toEqual(['2026-05-27T14:56:10.000000Z'])
+    expect(query(csvDir, '--grep', 'unexpected token').map((e) => e.action_type)).toEqual(['query_execute'])
+  })
+
+  test('--since takes a duration ago', () => {
+    const dir = tempDir()
+    const logger = new AuditLogger(dir, 'now', { format: 'csv' })
+    logger.logEvent('pause', 'success', { step: 1 })
+    logger.close()
+    expect(query(dir, '--since', '1h')).toHaveLength(1)
+    // The scenario happened on 2026-05-27; an hour ago it had not.
+    const none = runCli(['query', jsonDir, '--since', '90m', '--until', '2026-05-27T15:00:00Z', '--fail-empty'])
+    expect(none).toMatchObject({ code: 1, stdout: '', stderr: 'no matching events\n' })
+  })
+
+  test('--limit keeps the first n in the order asked, whichever order the file reads in one pass', () => {
+    expect(query(csvDir, '--limit', '2')).toEqual(newestFirst().slice(0, 2))
+    expect(query(jsonDir, '--limit', '2', '--oldest-first')).toEqual(events.slice(0, 2))
+    expect(query(pythonFile, '--limit', '3', '--oldest-first', '--action', 'evaluation_start')).toEqual(events.filter((e) => e.action_type === 'evaluation_start'))
+    expect(query(jsonDir, '--limit', '1', '--status', 'failed')).toEqual([events[10]])
+  })
+
+  test('--jsonl prints one event per line; --csv prints what the CSV sink writes', () => {
+    const jsonl = runCli(['query', jsonDir, '--jsonl', '--action', 'pause'])
+    expect(jsonl.stdout).toBe(`${JSON.stringify(events[8])}\n`)
+    const csv = runCli(['query', jsonDir, '--csv', '--oldest-first'])
+    expect(csv.stdout).toBe(readFileSync(join(csvDir, 'audit_log.csv'), 'utf8'))
+    expect(runCli(['query', jsonDir, '--csv', '--status', 'failed', '--action', 'pause']).stdout).toBe('timestamp,action_type,status,details,error\r\n')
+  })
+
+  test('prints an aligned table by default', () => {
+    const result = runCli(['query', csvDir, '--action', 'checkpoint_restore'])
+    expect(result.stdout.split('\n')).toEqual([
+      'TIMESTAMP                    ACTION              STATUS   DETAILS',
+      '2026-05-27T14:56:40.000000Z  checkpoint_restore  success  {"checkpoint_id":"ckpt_011","step":1100}',
+      '2026-05-27T14:56:10.000000Z  checkpoint_restore  failed   error: Checkpoint file not found: ckpt_999  {"checkpoint_id":"ckpt_999","step":900}',
+      '',
+    ])
+  })
+
+  test('usage errors exit 2 with one line on stderr', () => {
+    for (const args of [['--status', 'ok'], ['--limit', '0'], ['--since', 'last tuesday'], ['--json', '--csv'], ['--frobnicate']]) {
+      const result = runCli(['query', jsonDir, ...args])
+      expect(result.code).toBe(2)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toMatch(/^\[auditrail\] \[cli\] [^\n]+\n$/)
+    }
+  })
+})
