@@ -10,10 +10,12 @@ import { readingScenarios } from './scenarios/reading.mjs'
 import { writerScenarios } from './scenarios/writers.mjs'
 
 const quick = process.argv.includes('--quick')
-const write = !process.argv.includes('--no-write')
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined
+const write = !process.argv.includes('--no-write') && only === undefined
 
-function fmt(us) {
+function fmt(us, unit) {
   if (us === undefined) return '—'
+  if (unit === 'MB') return `${us.toFixed(1)} MB`
   return us >= 1000 ? `${(us / 1000).toFixed(us >= 100_000 ? 0 : 1)} ms` : `${us.toFixed(2)} µs`
 }
 
@@ -35,6 +37,7 @@ try {
     ['writers', writerScenarios],
     ['reading', readingScenarios],
   ]) {
+    if (only !== undefined && only !== name) continue
     process.stderr.write(`running ${name}…\n`)
     rows.push(...(await scenarios({ quick })))
   }
@@ -46,7 +49,7 @@ const header = '| scenario | median | baseline | ratio | target | met |\n| --- |
 const lines = rows.map((r) => {
   const ratio = r.baseline === undefined ? '—' : `${(r.value / r.baseline).toFixed(2)}×`
   const baseline = r.baseline === undefined ? '—' : `${fmt(r.baseline)} (${r.baselineName})`
-  return `| ${r.scenario} | ${fmt(r.value)} | ${baseline} | ${ratio} | ${r.target} | ${r.ok ? 'yes' : 'NO'} |`
+  return `| ${r.scenario} | ${fmt(r.value, r.unit)} | ${baseline} | ${ratio} | ${r.target} | ${r.ok ? 'yes' : 'NO'} |`
 })
 const table = [header, ...lines].join('\n')
 process.stdout.write(`${table}\n\n${rows.filter((r) => r.ok).length} of ${rows.length} targets met${quick ? ' (quick sizes: figures are not the targets’ sizes)' : ''}\n`)

@@ -8,7 +8,7 @@ const run = promisify(execFile)
 /** Starts `bench/children/<name>.mjs` with `args` and parses its last output line as JSON. */
 export async function runChild(name, ...args) {
   const script = fileURLToPath(new URL(`./${name}.mjs`, import.meta.url))
-  const { stdout } = await run(process.execPath, [script, ...args.map(String)], { maxBuffer: 64 * 1024 * 1024 })
+  const { stdout } = await run(process.execPath, ['--expose-gc', script, ...args.map(String)], { maxBuffer: 64 * 1024 * 1024 })
   const lines = stdout.trim().split('\n')
   return JSON.parse(lines[lines.length - 1])
 }

@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const bench = fileURLToPath(new URL('../bench/run.mjs', import.meta.url))
+
+// A smoke test only: the quick benchmark runs and every scenario reports a figure. No timing is asserted.
+it('pnpm bench --quick runs every scenario and reports each', async () => {
+  const { stdout } = await run(process.execPath, [bench, '--quick', '--no-write'], { timeout: 240_000, maxBuffer: 1 << 24 })
+  const rows = stdout.split('\n').filter((line) => /^\| .+ \| (yes|NO) \|$/.test(line))
+  const scenarios = rows.map((row) => row.split(' | ')[0]?.slice(2) ?? '')
+  for (const expected of [
+    'JSON append, ',
+    'JSON logEvent burst (validate',
+    'CSV logEvent burst',
+    'vs pino sync destination',
+    'one event per event-loop turn',
+    'another process waiting for the lock',
+    'vs the original algorithm',
+    "durability 'fsync'",
+    'group commit, 64 producers',
+    '8 processes on one log',
+    'getLogSummary, ',
+    'stream every event newest first',
+    'stream every event oldest first',
+    'open a ',
+    'logger heap growth',
+  ]) {
+    expect(scenarios.some((name) => name.includes(expected)), expected).toBe(true)
+  }
+  for (const row of rows) expect(row).toMatch(/\| \d[\d,.]* (µs|ms|MB) \|/)
+  expect(stdout).toMatch(/\d+ of \d+ targets met/)
+}, 300_000)
