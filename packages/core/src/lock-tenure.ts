@@ -9,7 +9,7 @@ export interface HoldOptions {
    * Another writer waits at most about this long after this one falls idle.
    */
   readonly idleMs?: number
-  /** While another writer is waiting, release after holding this long. Default 20 ms. */
+  /** While another writer is waiting, release after holding this long. Default 50 ms. */
   readonly maxMs?: number
 }
 
@@ -62,7 +62,7 @@ function track(tenure: LockTenure): void {
 export function createLockTenure(file: string, component: string, hooks: TenureHooks, options: LockTenureOptions = {}): LockTenure {
   const lock: FileLock = createFileLock(file, component, options)
   const idleMs = options.hold?.idleMs ?? 5
-  const maxMs = options.hold?.maxMs ?? 20
+  const maxMs = options.hold?.maxMs ?? 50
   const hardMs = (options.staleMs ?? 10_000) / 3
   let since = 0
   let lastWantedCheck = 0
