@@ -70,20 +70,21 @@ export function createCsvLogFile(io: FileIo, file: string, fsync: boolean): CsvL
 
   /**
    * Brings a torn tail back to a record boundary: a last row cut short by a crash was never acknowledged.
-   * If what follows the last boundary is a whole valid event missing only its line break, it is kept
-   * (the in-flight event) by adding the line break; otherwise it is cut off.
+   * It is kept (the in-flight event) only when provably whole: torn between the CR and LF of its CRLF line
+   * break, the rest a valid event; the LF is then added. Anything else is cut off. A tail with no line break
+   * at all cannot be told from a row cut inside an unquoted last cell (`…,failed,,Checkpoint` of
+   * `…,failed,,Checkpoint file not found`), which would parse as an event nobody logged.
    */
   function repairTail(current: Extract<State, { kind: 'ours' }>): void {
     const boundary = lastBoundaryForward(io, current.fd, current.dataStart, current.size)
     if (boundary === current.size) return
-    // Torn between CR and LF: the CR is part of the row's line break, not of its last cell.
-    const endsInCr = readAt(io, current.fd, current.size - 1, 1)[0] === 0x0d
-    const kept = rowAt(current.fd, boundary, endsInCr ? current.size - 1 : current.size)
-    const ending = endsInCr && current.delimiter === '\r\n' ? '\n' : endsInCr ? '' : current.delimiter
-    if (kept !== undefined && (ending !== '' || !endsInCr)) writeFully(io, current.fd, Buffer.from(ending), current.size)
+    // A CR outside quotes is only ever written as the first byte of a CRLF line break, after the whole row.
+    const endsInCr = current.delimiter === '\r\n' && readAt(io, current.fd, current.size - 1, 1)[0] === 0x0d
+    const whole = endsInCr && rowAt(current.fd, boundary, current.size - 1) !== undefined
+    if (whole) writeFully(io, current.fd, Buffer.from('\n'), current.size)
     else io.ftruncateSync(current.fd, boundary)
     if (fsync) io.fdatasyncSync(current.fd)
-    current.size = kept !== undefined && (ending !== '' || !endsInCr) ? current.size + ending.length : boundary
+    current.size = whole ? current.size + 1 : boundary
   }
 
   function inspect(repair: boolean, suspect: boolean): State {
@@ -141,9 +142,20 @@ export function createCsvLogFile(io: FileIo, file: string, fsync: boolean): CsvL
       state = current
       if (current.kind === 'missing') {
         // Header and first row appear together, by rename: no reader ever sees a file without its header.
-        replaceFile(io, file, fsync, (fd) => writeFully(io, fd, Buffer.from(HEADER_CRLF + encodeRow(event, '\r\n')), 0))
+        replaceFile(io, file, fsync, (fd) => {
+          writeFully(io, fd, Buffer.from(HEADER_CRLF + encodeRow(event, '\r\n')), 0)
+          // Even in 'process' durability: renamed unsynced, the file could after a power cut be empty or cut short,
+          // which no writer continues (no header). Once per log file.
+          if (!fsync) io.fdatasyncSync(fd)
+        })
         renamed = true
-        state = inspect(true, false)
+        state = undefined
+        try {
+          state = inspect(true, false)
+        } catch {
+          // The rename committed the event: this append succeeded and must not be reported as failed. The next
+          // append re-reads the file, and reports the failure if it persists.
+        }
       } else {
         const row = Buffer.from(encodeRow(event, current.delimiter))
         try {

@@ -97,7 +97,11 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
   }
 
   // Fail early, before the first event, on a file we could never continue. Read-only: no lock needed.
-  if (statIfExists(io, file) !== undefined) log.load(false, false)
+  try {
+    if (statIfExists(io, file) !== undefined) log.load(false, false)
+  } catch (error) {
+    throw fail('open', error)
+  }
 
   return {
     name: COMPONENT,

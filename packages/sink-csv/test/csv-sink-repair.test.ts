@@ -8,10 +8,12 @@ const tempDir = useTempDirs()
 const row = `${event(0).timestamp},pause,success,"{""step"":0}",\r\n`
 const whole = `${event(1).timestamp},resume,success,,`
 
-// What a crash can leave after the last whole row, and what the next writer makes of it: a tail that is one
-// whole valid event missing only its line break is the in-flight event, kept; anything else is cut off.
+// What a crash can leave after the last whole row, and what the next writer makes of it: a tail torn between the CR
+// and LF of its line break is provably one whole event, the in-flight one, kept; anything else is cut off, even when
+// it parses as an event: without its line break it may be a row cut inside its unquoted last cell.
 const torn: [string, string, string][] = [
-  ['a whole row missing its line break', whole, `${whole}\r\n`],
+  ['a whole row missing its line break', whole, ''],
+  ['a row cut inside its unquoted error cell (it would parse as an event with a shortened error)', `${event(1).timestamp},checkpoint_restore,failed,,Checkpoint`, ''],
   ['a whole row torn between CR and LF', `${whole}\r`, `${whole}\r\n`],
   ['a row cut inside its status', `${event(1).timestamp},resume,succ`, ''],
   ['a row cut inside a quoted cell, right after a line break of that cell', `${event(1).timestamp},query_execute,failed,,"line one\r\n`, ''],

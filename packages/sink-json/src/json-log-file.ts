@@ -53,6 +53,8 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
   let newest: string | undefined
   let dirty = false
   let renamed = false
+  // Set once sync() is used: this writer promises durability at sync points, so tidying must keep order too.
+  let grouped = false
 
   function closeFd(): void {
     if (fd === undefined) return
@@ -134,6 +136,9 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
       writeFully(io, tempFd, prefix, 0)
       writeFully(io, tempFd, chunk, prefix.length)
       writeBody(tempFd, prefix.length + chunk.length)
+      // Even in 'process' durability: renamed over the log unsynced, the new file could after a power cut be empty or
+      // partial in place of a log whose events were long on disk (or covered by sync()). Rewrites are rare.
+      if (!fsync) io.fdatasyncSync(tempFd)
     })
     state = undefined
     dirty = false
@@ -164,6 +169,8 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
   function undoChunk(chunkFd: number, at: number, gapEnd: number): void {
     try {
       writeFully(io, chunkFd, Buffer.alloc(gapEnd - at, 0x20), at)
+      // As in recovery: the blanking reaches the disk before the clean header, or a power cut could keep only the header.
+      if (fsync) io.fdatasyncSync(chunkFd)
       writeFully(io, chunkFd, encodeHeader({ gapEnd, dirty: false }), 1)
       dirty = false
     } catch {
@@ -199,9 +206,17 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
       }
       newest = timestamp
       // After a rewrite the file is a new inode; read its fresh, clean state within this same tenure.
-      if (state === undefined) state = inspect(true)
+      if (state === undefined) {
+        try {
+          state = inspect(true)
+        } catch {
+          // The rename committed the event: this append succeeded and must not be reported as failed. The next
+          // append re-reads the file, and reports the failure if it persists.
+        }
+      }
     },
     sync() {
+      grouped = true
       syncFile(io, file, fd, renamed)
       renamed = false
     },
@@ -231,6 +246,9 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
   function tidyHeader(current: Extract<FileState, { kind: 'ours' }>): void {
     if (!dirty) return
     try {
+      // A clean header must never reach the disk before the events it covers: with group commit (sync() used) a
+      // power cut could otherwise keep the header and lose a chunk, leaving torn bytes nobody repairs.
+      if (grouped && !fsync) io.fdatasyncSync(current.fd)
       writeFully(io, current.fd, encodeHeader({ gapEnd: current.gapEnd, dirty: false }), 1)
       if (fsync) io.fdatasyncSync(current.fd)
       dirty = false

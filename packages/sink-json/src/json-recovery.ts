@@ -41,7 +41,12 @@ export function recoverGap(io: FileIo, fd: number, recorded: number, file: strin
       break
     }
   }
-  if (junk !== -1) writeFully(io, fd, Buffer.alloc(gapEnd - junk, 0x20), junk)
+  if (junk !== -1) {
+    writeFully(io, fd, Buffer.alloc(gapEnd - junk, 0x20), junk)
+    // The blanking must be on disk before the clean header: a power cut that kept only the header would leave torn
+    // bytes under a clean header, which no later writer repairs (the file would stay invalid JSON).
+    if (fsync) io.fdatasyncSync(fd)
+  }
   writeFully(io, fd, encodeHeader({ gapEnd, dirty: false }), 1)
   if (fsync) io.fdatasyncSync(fd)
   return gapEnd

@@ -103,12 +103,12 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
   }
 
   // Fail early, before the first event, on a file we could never continue. Read-only: no lock needed.
-  if (statIfExists(io, file) !== undefined) {
-    try {
-      log.load(false)
-    } finally {
-      log.close()
-    }
+  try {
+    if (statIfExists(io, file) !== undefined) log.load(false)
+  } catch (error) {
+    throw fail('open', error)
+  } finally {
+    log.close()
   }
 
   return {

@@ -7,7 +7,11 @@ export {
   eventBodyArbitrary,
   jsonValueArbitrary,
 } from './arbitraries.js'
+export { changesFiles, replayOps, unsyncedOps } from './crash-replay.js'
+export type { ReplayOptions } from './crash-replay.js'
 export { createFaultyIo } from './faulty-io.js'
 export type { FaultyIo, FileOp } from './faulty-io.js'
+export { createRecordingIo } from './recording-io.js'
+export type { RecordedOp, RecordingIo } from './recording-io.js'
 export { describeSinkConformance } from './sink-conformance.js'
 export type { SinkCapabilities, SinkConformanceOptions, SinkConformanceTarget } from './sink-conformance.js'
