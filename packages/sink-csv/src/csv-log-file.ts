@@ -1,4 +1,4 @@
-import { AuditrailError, readAt, removeStaleTemps, replaceFile, statIfExists, syncFile, writeFully, type AuditEvent, type FileIo } from '@auditrail/core'
+import { AuditrailError, readAt, removeStaleTemps, replaceFile, statIfExists, syncFile, writeFully, type AuditEvent, type FileIo, type LogFileHandler } from '@auditrail/core'
 import { CSV_COLUMNS, encodeHeader, encodeRow, parseDataRows } from './csv-row.js'
 import { lastBoundaryForward, lastRecordStart } from './csv-scan.js'
 
@@ -14,7 +14,7 @@ export interface CsvSnapshot {
 }
 
 /** The CSV log file as one writer sees it while holding the lock. */
-export interface CsvLogFile {
+export interface CsvLogFile extends LogFileHandler {
   /**
    * Re-reads the file after taking the lock (`repair: true`; `suspect` when a dead writer's lock was taken over),
    * repairing a torn last row; or read-only (`repair: false`) to validate it early.
@@ -189,6 +189,9 @@ export function createCsvLogFile(io: FileIo, file: string, fsync: boolean): CsvL
       if (current.kind === 'missing') return undefined
       // Rows are only ever appended after `size`, so this range stays consistent after the lock is released.
       return { fd: io.openSync(file, 'r'), start: current.dataStart, end: current.size }
+    },
+    tidy() {
+      // Nothing to tidy: a CSV file holds no state beyond its rows.
     },
     close() {
       closeFd()

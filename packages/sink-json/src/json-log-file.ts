@@ -4,10 +4,11 @@ import {
   removeStaleTemps,
   replaceFile,
   statIfExists,
+  syncFile,
   writeFully,
   type FileIo,
+  type LogFileHandler,
 } from '@auditrail/core'
-import { syncFile } from '@auditrail/core'
 import { parseForeignLog } from './json-decode.js'
 import { HEADER_END, LAYOUT_TAIL, decodeHeader, encodeChunk, encodeHeader, encodePrefix, gapFor, isGapByte } from './json-layout.js'
 import { recoverGap } from './json-recovery.js'
@@ -27,9 +28,10 @@ export type JsonSnapshot =
   | { readonly kind: 'range'; readonly fd: number; readonly start: number; readonly end: number }
 
 /** The JSON log file as one writer sees it while holding the lock: load, append, tidy, snapshot. */
-export interface JsonLogFile {
-  /** Re-reads the file: after taking the lock, or read-only (`repair: false`) to validate it early. */
-  load(repair: boolean): void
+export interface JsonLogFile extends LogFileHandler {
+  /** Re-reads the file: after taking the lock, or read-only (`repair: false`) to validate it early. A dirty header, not a
+   * stale lock, tells this layout that a writer died mid-write, so `tookOver` is not needed. */
+  load(repair: boolean, tookOver?: boolean): void
   /** The newest stored event's timestamp, if any. */
   readonly newest: string | undefined
   /** Appends one compact event line as the newest event. */

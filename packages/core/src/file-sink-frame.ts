@@ -1,0 +1,163 @@
+import * as path from 'node:path'
+import { AuditrailError, ioError } from './errors.js'
+import { nodeFileIo, statIfExists, type FileIo } from './file-io.js'
+import { createLockTenure, type LockTenureOptions } from './lock-tenure.js'
+
+/** The options every file sink takes. */
+export interface FileSinkOptions {
+  /** Directory of the log file. Created (recursively) at the first event. */
+  readonly rootLogDir: string
+  /**
+   * `'process'` (default): a returned write survives a crash of this process (it is in the OS page cache).
+   * `'fsync'`: it also survives power loss: data is fdatasync'ed, and renames are made durable by fsync of the
+   * directory. Costs a disk flush per event.
+   */
+  readonly durability?: 'process' | 'fsync'
+  /** Cross-process lock: stale time, wait timeout, and how long to keep it between writes (`hold`). */
+  readonly lock?: LockTenureOptions
+  /** File-system calls, for fault injection in tests. Default `node:fs`. */
+  readonly io?: FileIo
+}
+
+/** What a file sink's format-specific handler does; every call but `load(false, …)` is made holding the lock. */
+export interface LogFileHandler {
+  /** Re-reads (and with `repair`, repairs) the file; `tookOver` when a dead writer's stale lock was taken over. */
+  load(repair: boolean, tookOver: boolean): void
+  /** The newest stored event's timestamp, if any. */
+  readonly newest: string | undefined
+  /** Before the lock is released: leaves the file tidy. Must not throw. */
+  tidy(): void
+  /** After a failure: forgets what it knew, so the next tenure re-reads the file. */
+  forget(): void
+  /** Makes every write so far durable. */
+  sync(): void
+  close(): void
+}
+
+/** The parts every file sink shares: options, the lock tenure, the lifecycle, and error wrapping. */
+export interface FileSinkFrame<H extends LogFileHandler> {
+  readonly file: string
+  readonly io: FileIo
+  readonly log: H
+  /** True while this writer holds the lock. */
+  readonly held: boolean
+  /** Throws a `closed` error after `close()`. */
+  ensureOpen(): void
+  /** Takes the lock (re-reading the file) unless held; creates the directory the first time. */
+  enter(): void
+  /** Runs `body` holding the lock; on failure forgets the file state, releases the lock and throws an AuditrailError. */
+  locked<T>(action: string, body: () => T): T
+  /** Wraps an error as an AuditrailError of this sink, naming the file. */
+  fail(action: string, error: unknown): AuditrailError
+  /** The shared AuditSink members. */
+  prepare(): string | undefined
+  flush(): void
+  sync(): void
+  close(): void
+}
+
+/**
+ * Validates the options (before any I/O), builds the format's handler and the lock tenure around it, and checks an
+ * existing file read-only, so a file that can never be continued fails the factory, not the first event.
+ */
+export function createFileSinkFrame<H extends LogFileHandler>(
+  component: string,
+  fileName: string,
+  options: FileSinkOptions,
+  makeHandler: (io: FileIo, file: string, fsync: boolean) => H,
+): FileSinkFrame<H> {
+  validateFileSinkOptions(component, options)
+  const io = options.io ?? nodeFileIo
+  const file = path.resolve(options.rootLogDir, fileName)
+  const log = makeHandler(io, file, options.durability === 'fsync')
+  const tenure = createLockTenure(file, component, { begin: (tookOver) => log.load(true, tookOver), end: () => log.tidy() }, options.lock)
+  let closed = false
+  let directoryMade = false
+
+  const fail = (action: string, error: unknown): AuditrailError => (error instanceof AuditrailError ? error : ioError(component, action, file, error))
+
+  const frame: FileSinkFrame<H> = {
+    file,
+    io,
+    log,
+    get held() {
+      return tenure.held
+    },
+    fail,
+    ensureOpen() {
+      if (closed) throw new AuditrailError('closed', 'use after close', { component, file })
+    },
+    enter() {
+      if (!directoryMade) {
+        // The lock lives next to the file, so the directory must exist before the lock is taken.
+        try {
+          io.mkdirSync(path.dirname(file), { recursive: true })
+        } catch (error) {
+          throw fail('create the log directory', error)
+        }
+        directoryMade = true
+      }
+      try {
+        tenure.enter()
+      } catch (error) {
+        log.forget()
+        throw fail('open', error)
+      }
+    },
+    locked(action, body) {
+      frame.enter()
+      let result
+      try {
+        result = body()
+      } catch (error) {
+        log.forget()
+        tenure.end()
+        throw fail(action, error)
+      }
+      tenure.used()
+      return result
+    },
+    prepare() {
+      frame.ensureOpen()
+      frame.enter()
+      return log.newest
+    },
+    flush() {
+      tenure.end()
+    },
+    sync() {
+      try {
+        log.sync()
+      } catch (error) {
+        throw fail('sync', error)
+      }
+    },
+    close() {
+      if (closed) return
+      closed = true
+      tenure.end()
+      log.close()
+    },
+  }
+
+  // Fail early, before the first event, on a file we could never continue. Read-only: no lock needed.
+  try {
+    if (statIfExists(io, file) !== undefined) log.load(false, false)
+  } catch (error) {
+    throw fail('open', error)
+  } finally {
+    log.close()
+  }
+  return frame
+}
+
+function validateFileSinkOptions(component: string, options: FileSinkOptions): void {
+  const fail = (field: string, message: string): never => {
+    throw new AuditrailError('options', `${field}: ${message}`, { component, field })
+  }
+  if (typeof options !== 'object' || options === null) fail('options', 'expected an object')
+  if (typeof options.rootLogDir !== 'string' || options.rootLogDir.length === 0) fail('rootLogDir', 'expected a non-empty string')
+  if (options.durability !== undefined && options.durability !== 'process' && options.durability !== 'fsync') {
+    fail('durability', `expected "process" | "fsync", got ${JSON.stringify(options.durability)}`)
+  }
+}
