@@ -1,4 +1,5 @@
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { AuditrailError, errnoCode, ioError } from './errors.js'
 import { sleepSync } from './file-io.js'
@@ -90,8 +91,12 @@ export function createFileLock(file: string, component: string, options: FileLoc
       })
       return true
     } catch (error) {
-      if (errnoCode(error) !== 'ELOCKED') throw ioError(component, 'take the lock', lockPath, error)
-      return false
+      const code = errnoCode(error)
+      if (code === 'ELOCKED') return false
+      // ENOENT while our directory exists: a contender that had judged the previous, stale lock removed the lock we had
+      // just made before proper-lockfile's mtime probe could touch it (proper-lockfile #121). A lost race: wait again.
+      if (code === 'ENOENT' && fs.existsSync(path.dirname(lockPath))) return false
+      throw ioError(component, 'take the lock', lockPath, error)
     }
   }
 
@@ -108,13 +113,16 @@ export function createFileLock(file: string, component: string, options: FileLoc
       const deadline = Date.now() + timeoutMs
       let pause = 0.25
       for (;;) {
-        let stale = false
+        let seenMtimeMs: number | undefined
         try {
-          stale = fs.statSync(lockPath).mtimeMs < Date.now() - staleMs
+          seenMtimeMs = fs.statSync(lockPath).mtimeMs
         } catch {
           // No lock directory: nothing to take over.
         }
         if (tryLock()) {
+          // Judged once we are in: lockSync judges staleness again a moment after our stat, so a lock still fresh at
+          // our stat may have turned stale and been taken over inside it.
+          const stale = seenMtimeMs !== undefined && seenMtimeMs < Date.now() - staleMs
           if (!stale) return 'acquired'
           const mine = lockIdentity(lockPath)
           sleepSync(TAKEOVER_SETTLE_MS)
