@@ -281,8 +281,8 @@ describe('fault injection through the AuditLogger facade with onError: warn', ()
         else {
           warned++
           const last = warnings.at(-1) as { warning: string | Error; options: unknown }
-          expect(last.options, context).toMatchObject({ type: 'AuditrailWarning', code: 'AUDITRAIL_NOT_PERSISTED' })
-          expectIoError(last.warning, format, dir, fault.code, context)
+          expect(last.warning, context).toMatchObject({ name: 'AuditrailWarning', code: 'AUDITRAIL_NOT_PERSISTED' })
+          expectIoError((last.warning as Error).cause, format, dir, fault.code, context)
           io.clear()
         }
       })

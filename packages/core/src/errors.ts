@@ -66,3 +66,12 @@ export function ioError(component: string, action: string, file: string, cause: 
   const code = errnoCode(cause) ?? (cause instanceof Error ? cause.message : String(cause))
   return new AuditrailError('io', `cannot ${action}: ${code}`, { component, file, cause })
 }
+
+/**
+ * Emits a process warning for a failure nobody can be thrown to. Node ignores `type` and `code` when handed an
+ * Error, so the warning is its own Error: name `AuditrailWarning`, a stable `code`, and the failure as `cause`.
+ */
+export function emitAuditrailWarning(code: 'AUDITRAIL_NOT_PERSISTED' | 'AUDITRAIL_LOCK_COMPROMISED', failure: unknown): void {
+  const message = failure instanceof Error ? failure.message : String(failure)
+  process.emitWarning(Object.assign(new Error(message, { cause: failure }), { name: 'AuditrailWarning', code }))
+}

@@ -1,7 +1,7 @@
 import { Subject, type Observable, type Subscription } from 'rxjs'
 import { createClock, type Clock } from './clock.js'
 import type { AuditEvent, AuditStatus, LogDetails } from './codecs.js'
-import { AuditrailError } from './errors.js'
+import { AuditrailError, emitAuditrailWarning } from './errors.js'
 import { validateEventInput } from './event-input.js'
 import type { AuditSink } from './sink.js'
 import { attachSink, type SinkFailure } from './sink-attachment.js'
@@ -125,7 +125,7 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       }
       if (failure !== undefined) {
         if (onError === 'throw') throw failure
-        process.emitWarning(failure instanceof Error ? failure : String(failure), { type: 'AuditrailWarning', code: 'AUDITRAIL_NOT_PERSISTED' })
+        emitAuditrailWarning('AUDITRAIL_NOT_PERSISTED', failure)
         return event
       }
       published$.next(event)

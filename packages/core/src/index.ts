@@ -11,7 +11,7 @@ export {
 export type { ActionDetails, AuditEvent, AuditStatus, DetailsInput, KnownActionType, LogDetails } from './codecs.js'
 export { JsonObjectCodec, JsonValueCodec, FiniteNumber, toJsonObject } from './json-value.js'
 export type { JsonIssue, JsonObject, JsonValue } from './json-value.js'
-export { AuditrailError, errnoCode, ioError, isAuditrailError } from './errors.js'
+export { AuditrailError, emitAuditrailWarning, errnoCode, ioError, isAuditrailError } from './errors.js'
 export type { AuditrailErrorCode, AuditrailErrorContext } from './errors.js'
 export { formatDecodeIssue, toDecodeIssues } from './path-reporter.js'
 export type { DecodeIssue } from './path-reporter.js'

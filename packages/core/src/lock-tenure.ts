@@ -1,3 +1,4 @@
+import { emitAuditrailWarning } from './errors.js'
 import { createFileLock, type FileLock, type FileLockOptions } from './file-lock.js'
 import { sleepSync } from './file-io.js'
 
@@ -94,7 +95,7 @@ export function createLockTenure(file: string, component: string, hooks: TenureH
       // Thrown only when the lock was taken from us while held (a stale takeover, or its directory removed).
       // The events written were persisted, so the caller is not failed; the loss of exclusivity is reported,
       // and the next tenure re-reads the file from scratch.
-      process.emitWarning(error as Error, { type: 'AuditrailWarning', code: 'AUDITRAIL_LOCK_COMPROMISED' })
+      emitAuditrailWarning('AUDITRAIL_LOCK_COMPROMISED', error)
     }
   }
 
