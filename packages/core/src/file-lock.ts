@@ -34,17 +34,26 @@ export interface FileLock {
   readonly compromised: Error | undefined
 }
 
-/** After taking over a stale lock, wait this long and check that no second contender replaced it (proper-lockfile #121). */
-const TAKEOVER_SETTLE_MS = 25
 /** A waiting writer polls at most this far apart, so a released lock is handed over quickly. */
 const MAX_POLL_MS = 2
+/**
+ * Passed to proper-lockfile as its stale time, so that it never takes a lock over itself: its takeover removes
+ * whatever lock is there by the time it acts, which lets two contenders in at once (its issue #121).
+ */
+const NEVER_STALE_MS = 2 ** 31
 
-function lockIdentity(lockPath: string): string | undefined {
+/** A lock directory as seen by one stat: its mtime, and what tells it from a later directory at the same path. */
+interface LockSighting {
+  readonly mtimeMs: number
+  readonly identity: string
+}
+
+function sight(lockPath: string): LockSighting | undefined {
   try {
     const stat = fs.statSync(lockPath, { bigint: true })
-    return `${stat.ino}:${stat.ctimeNs}`
+    return { mtimeMs: Number(stat.mtimeMs), identity: `${stat.ino}:${stat.ctimeNs}` }
   } catch {
-    // Gone: someone released or removed it, which the caller treats as "not ours".
+    // Gone: released or removed, nothing to take over.
     return undefined
   }
 }
@@ -52,8 +61,9 @@ function lockIdentity(lockPath: string): string | undefined {
 /**
  * Creates a lock on `file` with proper-lockfile's synchronous API, minding its sharp edges:
  * `lockSync` takes no retries, so this loops with a blocking sleep; `realpath: false` because the file may
- * not exist yet; `onCompromised` records the loss instead of throwing from a timer; and a stale takeover
- * is confirmed after a pause, because two contenders can both "take over" the same stale lock.
+ * not exist yet; `onCompromised` records the loss instead of throwing from a timer; and a stale lock is removed
+ * by this module, one contender at a time and only if it is still the lock judged stale, because proper-lockfile's
+ * own takeover can let two contenders in at once (its issue #121).
  * Waiting writers touch `<file>.lock-wanted`, so a holder that keeps the lock across writes can yield it.
  */
 export function createFileLock(file: string, component: string, options: FileLockOptions = {}): FileLock {
@@ -61,6 +71,7 @@ export function createFileLock(file: string, component: string, options: FileLoc
   const timeoutMs = options.timeoutMs ?? 15_000
   const lockPath = `${file}.lock`
   const wantedPath = `${file}.lock-wanted`
+  const takeoverPath = `${file}.lock-takeover`
   let release: (() => void) | undefined
   let compromised: Error | undefined
   // Each lockSync call gets its own compromise handler; only the current attempt's may report.
@@ -84,7 +95,8 @@ export function createFileLock(file: string, component: string, options: FileLoc
     try {
       release = lockfile.lockSync(file, {
         realpath: false,
-        stale: staleMs,
+        stale: NEVER_STALE_MS,
+        update: staleMs / 2,
         onCompromised: (error) => {
           if (mine === attempt) compromised = error
         },
@@ -97,6 +109,30 @@ export function createFileLock(file: string, component: string, options: FileLoc
       // just made before proper-lockfile's mtime probe could touch it (proper-lockfile #121). A lost race: wait again.
       if (code === 'ENOENT' && fs.existsSync(path.dirname(lockPath))) return false
       throw ioError(component, 'take the lock', lockPath, error)
+    }
+  }
+
+  /**
+   * Takes the lock over from a dead holder: holding the `<file>.lock-takeover` directory, so one contender at a
+   * time, removes the lock seen stale if it is still that very lock, then tries to take it. No contender can thus
+   * remove a lock another has just made in its place.
+   */
+  function takeOver(seen: LockSighting): boolean {
+    try {
+      fs.mkdirSync(takeoverPath)
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw ioError(component, 'take over the stale lock', takeoverPath, error)
+      // Another contender is at it. A guard older than the stale time was left by one killed in that instant.
+      const guard = sight(takeoverPath)
+      if (guard !== undefined && guard.mtimeMs < Date.now() - staleMs) removeQuietly(takeoverPath)
+      return false
+    }
+    try {
+      const now = sight(lockPath)
+      if (now !== undefined && now.identity === seen.identity && now.mtimeMs < Date.now() - staleMs) removeQuietly(lockPath)
+      return tryLock()
+    } finally {
+      removeQuietly(takeoverPath)
     }
   }
 
@@ -113,25 +149,11 @@ export function createFileLock(file: string, component: string, options: FileLoc
       const deadline = Date.now() + timeoutMs
       let pause = 0.25
       for (;;) {
-        let seenMtimeMs: number | undefined
-        try {
-          seenMtimeMs = fs.statSync(lockPath).mtimeMs
-        } catch {
-          // No lock directory: nothing to take over.
-        }
-        if (tryLock()) {
-          // Judged once we are in: lockSync judges staleness again a moment after our stat, so a lock still fresh at
-          // our stat may have turned stale and been taken over inside it.
-          const stale = seenMtimeMs !== undefined && seenMtimeMs < Date.now() - staleMs
-          if (!stale) return 'acquired'
-          const mine = lockIdentity(lockPath)
-          sleepSync(TAKEOVER_SETTLE_MS)
-          if (mine !== undefined && lockIdentity(lockPath) === mine) return 'took-over'
-          // Another contender removed our fresh lock as stale and made its own: it is theirs now. Do not
-          // call our release, which would remove their lock; proper-lockfile's timer drops our stale entry.
-          release = undefined
-          attempt++
-          continue
+        const seen = sight(lockPath)
+        const stale = seen !== undefined && seen.mtimeMs < Date.now() - staleMs
+        if (stale ? takeOver(seen) : tryLock()) {
+          // Also after a dead holder: got in between another contender's removal of its lock and that contender's own try.
+          return stale || fs.existsSync(takeoverPath) ? 'took-over' : 'acquired'
         }
         if (Date.now() >= deadline) {
           throw new AuditrailError('locked', `lock not obtained within ${timeoutMs} ms; another writer holds it`, { component, file: lockPath })
@@ -163,5 +185,13 @@ export function createFileLock(file: string, component: string, options: FileLoc
         return false
       }
     },
+  }
+}
+
+function removeQuietly(directory: string): void {
+  try {
+    fs.rmdirSync(directory)
+  } catch {
+    // Already removed by the contender that raced us to it: the outcome we wanted.
   }
 }
