@@ -1,5 +1,6 @@
 import {
   createFileSinkFrame,
+  decodeParsedAuditEvent,
   statIfExists,
   summarizeEvents,
   type AuditEvent,
@@ -11,7 +12,7 @@ import {
 import { parseLine } from './json-decode.js'
 import { HEAD_PATTERN } from './json-layout.js'
 import { createJsonLogFile, type JsonSnapshot } from './json-log-file.js'
-import { readLines } from './line-reader.js'
+import { readLineRuns, readLines } from './line-reader.js'
 
 const COMPONENT = 'sink-json'
 
@@ -63,8 +64,17 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
       return
     }
     try {
-      for (const { text, offset } of readLines(io, snapshot.fd, snapshot.start, snapshot.end, order)) {
-        yield parseLine(withoutComma(text), file, `byte ${offset}`)
+      for (const run of readLineRuns(io, snapshot.fd, snapshot.start, snapshot.end, order)) {
+        const events = parseRun(run.text)
+        if (events === undefined) {
+          // Something in this run does not decode: go line by line, to name the line in the error.
+          const lines = [...readLinesOf(run.text, run.offset)]
+          if (order === 'oldest-first') lines.reverse()
+          for (const { text, offset } of lines) yield parseLine(withoutComma(text), file, `byte ${offset}`)
+        } else {
+          if (order === 'oldest-first') events.reverse()
+          yield* events
+        }
       }
     } finally {
       io.closeSync(snapshot.fd)
@@ -122,4 +132,27 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
 function withoutComma(text: string): string {
   const trimmed = text.trimEnd()
   return trimmed.endsWith(',') ? trimmed.slice(0, -1) : trimmed
+}
+
+/** Parses a run of whole event lines as one JSON array; `undefined` if any of it is not a valid event. */
+function parseRun(text: string): AuditEvent[] | undefined {
+  let values: unknown
+  try {
+    values = JSON.parse(`[${withoutComma(text)}]`)
+  } catch {
+    // Not valid as a whole: the caller goes line by line to locate the problem.
+    return undefined
+  }
+  const events = values as AuditEvent[]
+  for (const value of events) if (decodeParsedAuditEvent(value)._tag === 'Left') return undefined
+  return events
+}
+
+/** The lines of a run with their byte offsets in the file. */
+function* readLinesOf(text: string, offset: number): Generator<{ text: string; offset: number }> {
+  let at = offset
+  for (const line of text.split('\n')) {
+    yield { text: line, offset: at }
+    at += Buffer.byteLength(line) + 1
+  }
 }
