@@ -120,6 +120,11 @@ export class AuditLogger {
     return this.format === 'json' ? this.jsonPath : this.format === 'csv' ? this.csvPath : undefined
   }
 
+  /** True once `close()` was called (then `logEvent` throws a `closed` error). */
+  get closed(): boolean {
+    return this.#core.closed
+  }
+
   /** Every event after it was persisted, in order; completes on `close()`. */
   get events$(): Observable<AuditEvent> {
     return this.#core.events$
