@@ -12,7 +12,7 @@ import {
 import { parseLine } from './json-decode.js'
 import { HEAD_PATTERN } from './json-layout.js'
 import { createJsonLogFile, type JsonSnapshot } from './json-log-file.js'
-import { readLineRuns, readLines } from './line-reader.js'
+import { readLineRuns } from './line-reader.js'
 
 const COMPONENT = 'sink-json'
 
@@ -93,10 +93,18 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
       return
     }
     try {
-      for (const { text, offset } of readLines(io, snapshot.fd, snapshot.start, snapshot.end, 'newest-first')) {
-        const head = HEAD_PATTERN.exec(text)
-        if (head === null || head[1] === undefined) yield parseLine(withoutComma(text), file, `byte ${offset}`)
-        else yield { action_type: head[1].includes('\\') ? (JSON.parse(`"${head[1]}"`) as string) : head[1], status: head[2] as AuditEvent['status'] }
+      for (const run of readLineRuns(io, snapshot.fd, snapshot.start, snapshot.end, 'newest-first')) {
+        const lines = run.text.split('\n')
+        for (const [i, text] of lines.entries()) {
+          const head = HEAD_PATTERN.exec(text)
+          if (head !== null && head[1] !== undefined) {
+            yield { action_type: head[1].includes('\\') ? (JSON.parse(`"${head[1]}"`) as string) : head[1], status: head[2] as AuditEvent['status'] }
+          } else {
+            // Not a line our writer produced: decode it whole (its byte offset, for the error, only computed here).
+            const offset = run.offset + Buffer.byteLength(lines.slice(0, i).join('\n')) + (i > 0 ? 1 : 0)
+            yield parseLine(withoutComma(text), file, `byte ${offset}`)
+          }
+        }
       }
     } finally {
       io.closeSync(snapshot.fd)

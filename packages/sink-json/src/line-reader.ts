@@ -3,41 +3,6 @@ import type { ReadOrder } from '@auditrail/core'
 
 const BLOCK = 1 << 20
 
-/** Yields the `\n`-separated lines of `[start, end)` of a file, front to back or back to front, in bounded memory. */
-export function* readLines(io: FileIo, fd: number, start: number, end: number, order: ReadOrder): Generator<{ text: string; offset: number }> {
-  if (order === 'newest-first') {
-    let carry: Buffer = Buffer.alloc(0)
-    let carryOffset = start
-    for (let pos = start; pos < end; pos += BLOCK) {
-      const block = readAt(io, fd, pos, Math.min(BLOCK, end - pos))
-      const data = carry.length > 0 ? Buffer.concat([carry, block]) : block
-      let lineStart = 0
-      for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, lineStart)) {
-        yield { text: data.toString('utf8', lineStart, nl), offset: carryOffset + lineStart }
-        lineStart = nl + 1
-      }
-      carry = data.subarray(lineStart)
-      carryOffset += lineStart
-    }
-    if (carry.length > 0) yield { text: carry.toString('utf8'), offset: carryOffset }
-    return
-  }
-  let carry: Buffer = Buffer.alloc(0)
-  for (let pos = end; pos > start; ) {
-    const from = Math.max(start, pos - BLOCK)
-    const block = readAt(io, fd, from, pos - from)
-    const data = carry.length > 0 ? Buffer.concat([block, carry]) : block
-    let lineEnd = data.length
-    for (let nl = data.lastIndexOf(0x0a, lineEnd - 1); nl !== -1; nl = lineEnd > 0 ? data.lastIndexOf(0x0a, lineEnd - 1) : -1) {
-      yield { text: data.toString('utf8', nl + 1, lineEnd), offset: from + nl + 1 }
-      lineEnd = nl
-    }
-    carry = data.subarray(0, lineEnd)
-    pos = from
-  }
-  if (carry.length > 0) yield { text: carry.toString('utf8'), offset: start }
-}
-
 /**
  * Yields `[start, end)` in runs of whole `\n`-separated lines (about a megabyte each), front to back or back to
  * front; each run's lines are in file order. Parsing a run as one JSON array is much faster than line by line.
