@@ -14,6 +14,7 @@ import {
   type FileIo,
   type LockTenureOptions,
   type LogDetails,
+  type LogEventOptions,
   type LogSummary,
   type ReadOptions,
 } from '@auditrail/core'
@@ -40,6 +41,8 @@ export interface AuditLoggerOptions {
   readonly onError?: 'throw' | 'warn'
   /** File-system calls of the file sinks, for fault injection. Default `node:fs`. */
   readonly io?: FileIo
+  /** Who acts, for every event that does not name its own (`logEvent`'s last argument). Default: no `actor` field. */
+  readonly actor?: string
   /** Environment read for `AUDIT_LOG_FORMAT`. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv
 }
@@ -112,6 +115,7 @@ export class AuditLogger {
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.strict === undefined ? {} : { strict: options.strict }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
+      ...(options.actor === undefined ? {} : { actor: options.actor }),
     })
   }
 
@@ -136,16 +140,28 @@ export class AuditLogger {
    * action type takes any JSON object. Throws an AuditrailError: `invalid` (naming the field; nothing written),
    * `io`/`locked`/`corrupt` when the event could not be persisted, `closed` after `close()`.
    */
-  logEvent<A extends string>(actionType: A, status: AuditStatus, details?: LogDetails<A> | null, error?: string | null): AuditEvent {
-    return this.#core.logEvent(actionType, status, details, error)
+  logEvent<A extends string>(
+    actionType: A,
+    status: AuditStatus,
+    details?: LogDetails<A> | null,
+    error?: string | null,
+    options?: LogEventOptions,
+  ): AuditEvent {
+    return this.#core.logEvent(actionType, status, details, error, options)
   }
 
   /**
    * Like `logEvent`, but the promise resolves once the event survives power loss: all events logged in one
    * event-loop turn share one fdatasync (group commit), so many concurrent producers cost few disk flushes.
    */
-  logEventAsync<A extends string>(actionType: A, status: AuditStatus, details?: LogDetails<A> | null, error?: string | null): Promise<AuditEvent> {
-    return this.#core.logEventAsync(actionType, status, details, error)
+  logEventAsync<A extends string>(
+    actionType: A,
+    status: AuditStatus,
+    details?: LogDetails<A> | null,
+    error?: string | null,
+    options?: LogEventOptions,
+  ): Promise<AuditEvent> {
+    return this.#core.logEventAsync(actionType, status, details, error, options)
   }
 
   /** Reads the stored events back, streaming (newest first by default for JSON, oldest first for CSV). */

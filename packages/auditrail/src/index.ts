@@ -18,6 +18,7 @@ export type {
   AuditStatus,
   AuditrailErrorCode,
   KnownActionType,
+  LogEventOptions,
   LogSummary,
   ReadOptions,
 } from '@auditrail/core'

@@ -38,18 +38,48 @@ export const ActionTypeCodec = t.brand(
   'ActionType',
 )
 
+interface ActorBrand {
+  readonly Actor: unique symbol
+}
+
+/** Codec for an actor (who did it): a non-empty string without control characters, like an action type. */
+export const ActorCodec = t.brand(
+  t.string,
+  // eslint-disable-next-line no-control-regex
+  (s): s is t.Branded<string, ActorBrand> => s.length > 0 && !/[\u0000-\u001f\u007f]/.test(s),
+  'Actor',
+)
+
+interface SeqBrand {
+  readonly Seq: unique symbol
+}
+
+/** Codec for a chain sequence number: 1, 2, 3 … in file order. */
+export const SeqCodec = t.brand(t.number, (n): n is t.Branded<number, SeqBrand> => Number.isSafeInteger(n) && n >= 1, 'Seq')
+
+interface HashBrand {
+  readonly Hash: unique symbol
+}
+
+/** Codec for a chain hash: SHA-256 (or HMAC-SHA-256) as 64 lowercase hex digits. */
+export const HashCodec = t.brand(t.string, (s): s is t.Branded<string, HashBrand> => /^[0-9a-f]{64}$/.test(s), 'Hash')
+
 /**
- * Codec for one stored audit event, the spec's five fields. It is a `t.type`, so on decode unknown
- * top-level keys pass through untouched: a file written by another tool keeps what it had.
+ * Codec for one stored audit event: the spec's five fields, then three optional ones auditrail adds only when used
+ * (`actor`; `seq` and `hash` with `integrity: 'sha256-chain'`). The required part is a `t.type`, so on decode
+ * unknown top-level keys pass through untouched: a file written by another tool keeps what it had.
  */
-export const AuditEventCodec = t.type(
-  {
-    timestamp: TimestampCodec,
-    action_type: ActionTypeCodec,
-    status: AuditStatusCodec,
-    details: JsonObjectCodec,
-    error: t.union([t.string, t.null]),
-  },
+export const AuditEventCodec = t.intersection(
+  [
+    t.type({
+      timestamp: TimestampCodec,
+      action_type: ActionTypeCodec,
+      status: AuditStatusCodec,
+      details: JsonObjectCodec,
+      error: t.union([t.string, t.null]),
+    }),
+    t.partial({ actor: ActorCodec, seq: SeqCodec, hash: HashCodec }),
+  ],
   'AuditEvent',
 )
 
@@ -64,6 +94,12 @@ export interface AuditEvent {
   readonly details: t.TypeOf<typeof JsonObjectCodec>
   /** The error message when `status` is `"failed"`, else `null`. */
   readonly error: string | null
+  /** Who did it, when the caller said so (absent otherwise: the spec's format has no such field). */
+  readonly actor?: string
+  /** Position in the hash chain (1 = oldest chained event), with `integrity: 'sha256-chain'`. */
+  readonly seq?: number
+  /** SHA-256 or HMAC-SHA-256 over this event and the previous event's hash, with `integrity: 'sha256-chain'`. */
+  readonly hash?: string
 }
 
 const SampleId = t.union([t.string, t.number])

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
-import { ActionTypeCodec, AuditEventCodec, TimestampCodec, type AuditEvent } from './codecs.js'
+import { ActionTypeCodec, ActorCodec, AuditEventCodec, HashCodec, SeqCodec, TimestampCodec, type AuditEvent } from './codecs.js'
 import { AuditrailError } from './errors.js'
 import { formatDecodeIssue, toDecodeIssues } from './path-reporter.js'
 
@@ -38,13 +38,16 @@ export function decodeAuditEvent(input: unknown, source: DecodeSource = {}): E.E
 
 /**
  * Decodes a value fresh from `JSON.parse` (or whose details are): the same result as {@link decodeAuditEvent},
- * faster, because such details are JSON by construction and need no deep walk. Only the five fields' shapes are
+ * faster, because such details are JSON by construction and need no deep walk. Only the fields' shapes are
  * checked; anything off goes through the full codec for its error.
  */
 export function decodeParsedAuditEvent(input: unknown, source: DecodeSource = {}): E.Either<AuditrailError, AuditEvent> {
   if (typeof input === 'object' && input !== null) {
-    const { timestamp, action_type: actionType, status, details, error } = input as Record<string, unknown>
+    const { timestamp, action_type: actionType, status, details, error, actor, seq, hash } = input as Record<string, unknown>
     if (
+      (actor === undefined || ActorCodec.is(actor)) &&
+      (seq === undefined || SeqCodec.is(seq)) &&
+      (hash === undefined || HashCodec.is(hash)) &&
       (status === 'success' || status === 'failed') &&
       (error === null || typeof error === 'string') &&
       typeof details === 'object' &&

@@ -9,6 +9,8 @@ export interface EventInput {
   readonly status: AuditStatus
   readonly details: JsonObject
   readonly error: string | null
+  /** Present only when an actor was given. */
+  readonly actor?: string
 }
 
 function invalid(field: string, message: string, actual: unknown, expected: string): AuditrailError {
@@ -36,7 +38,14 @@ function strictIssues(action: string, details: JsonObject): DecodeIssue[] {
  * Validates the arguments of `logEvent`, returning the normalized input or throwing an `invalid`
  * {@link AuditrailError} that names the field. With `strict`, a known action's details must match its codec exactly.
  */
-export function validateEventInput(actionType: unknown, status: unknown, details: unknown, error: unknown, strict: boolean): EventInput {
+export function validateEventInput(
+  actionType: unknown,
+  status: unknown,
+  details: unknown,
+  error: unknown,
+  strict: boolean,
+  actor?: unknown,
+): EventInput {
   if (typeof actionType !== 'string' || actionType.length === 0) {
     throw invalid('action_type', `expected a non-empty string, got ${describe(actionType)}`, actionType, 'non-empty string')
   }
@@ -51,7 +60,14 @@ export function validateEventInput(actionType: unknown, status: unknown, details
   if (error !== undefined && error !== null && typeof error !== 'string') {
     throw invalid('error', `expected a string or null, got ${describe(error)}`, error, 'string | null')
   }
-  for (const [field, text] of [['action_type', actionType], ['error', error]] as const) {
+  if (actor !== undefined) {
+    if (typeof actor !== 'string' || actor.length === 0) throw invalid('actor', `expected a non-empty string, got ${describe(actor)}`, actor, 'non-empty string')
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(actor)) {
+      throw invalid('actor', `must not contain control characters, got ${JSON.stringify(actor)}`, actor, 'Actor')
+    }
+  }
+  for (const [field, text] of [['action_type', actionType], ['error', error], ['actor', actor]] as const) {
     // A lone surrogate cannot be encoded as UTF-8: the file would silently hold U+FFFD instead.
     if (typeof text === 'string' && !text.isWellFormed()) {
       throw invalid(field, 'contains a lone surrogate, which UTF-8 cannot encode', text, 'well-formed Unicode string')
@@ -66,5 +82,6 @@ export function validateEventInput(actionType: unknown, status: unknown, details
       throw new AuditrailError('invalid', `strict: ${issues.map(formatDecodeIssue).join('; ')}`, { component: 'core', field: first.path, issues })
     }
   }
-  return { action_type: actionType, status, details: copied.value, error: typeof error === 'string' ? error : null }
+  const input: EventInput = { action_type: actionType, status, details: copied.value, error: typeof error === 'string' ? error : null }
+  return actor === undefined ? input : { ...input, actor: actor as string }
 }

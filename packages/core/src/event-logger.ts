@@ -25,6 +25,17 @@ export interface EventLoggerOptions {
    * (`invalid`) and use after close (`closed`) always throw.
    */
   readonly onError?: 'throw' | 'warn'
+  /**
+   * Who acts, for every event that does not name its own `actor` (see {@link LogEventOptions}). Default: none, and
+   * events carry no `actor` field, exactly the spec's five fields.
+   */
+  readonly actor?: string
+}
+
+/** Per-call options of `logEvent`. */
+export interface LogEventOptions {
+  /** Who did it (a user, a service account): a non-empty string without control characters. Default: the logger's `actor`. */
+  readonly actor?: string
 }
 
 /** The core logger: validates, stamps, fans out to sinks, then publishes on `events$`. */
@@ -39,13 +50,25 @@ export interface EventLogger {
    * Records one action. Returns the persisted event; throws an `invalid` AuditrailError (nothing written)
    * for bad input, or the sink's error when a sink could not persist it.
    */
-  logEvent<A extends string>(actionType: A, status: AuditStatus, details?: LogDetails<A> | null, error?: string | null): AuditEvent
+  logEvent<A extends string>(
+    actionType: A,
+    status: AuditStatus,
+    details?: LogDetails<A> | null,
+    error?: string | null,
+    options?: LogEventOptions,
+  ): AuditEvent
   /**
    * Records one action like `logEvent` (in call order, synchronously written), and resolves once it survives
    * power loss: the events of one event-loop turn share one `sync()` of each sink (group commit).
    * Rejects with what `logEvent` would throw, or with the sync's failure.
    */
-  logEventAsync<A extends string>(actionType: A, status: AuditStatus, details?: LogDetails<A> | null, error?: string | null): Promise<AuditEvent>
+  logEventAsync<A extends string>(
+    actionType: A,
+    status: AuditStatus,
+    details?: LogDetails<A> | null,
+    error?: string | null,
+    options?: LogEventOptions,
+  ): Promise<AuditEvent>
   /** Detaches and closes every sink. Idempotent. */
   close(): void
 }
@@ -72,6 +95,8 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
   if (onError !== 'throw' && onError !== 'warn') {
     throw new AuditrailError('options', `onError: expected "throw" | "warn", got ${JSON.stringify(onError)}`, { component: 'core', field: 'onError' })
   }
+  const defaultActor = options.actor
+  if (defaultActor !== undefined) validateEventInput('check', 'success', {}, null, false, defaultActor)
   const preparing = sinks.filter((sink) => sink.prepare !== undefined)
   const persist$ = new Subject<AuditEvent>()
   const published$ = new Subject<AuditEvent>()
@@ -98,9 +123,9 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
     get closed() {
       return closed
     },
-    logEvent(actionType, status, details, error) {
+    logEvent(actionType, status, details, error, callOptions) {
       if (closed) throw new AuditrailError('closed', 'logEvent after close', { component: 'core' })
-      const input = validateEventInput(actionType, status, details, error, strict)
+      const input = validateEventInput(actionType, status, details, error, strict, callOptions?.actor ?? defaultActor)
       let failure: unknown
       try {
         for (const sink of preparing) {
@@ -116,6 +141,7 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
         status: input.status,
         details: input.details,
         error: input.error,
+        ...(input.actor === undefined ? {} : { actor: input.actor }),
       })
       if (failure === undefined) {
         failures = []
@@ -131,10 +157,10 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       published$.next(event)
       return event
     },
-    logEventAsync(actionType, status, details, error) {
+    logEventAsync(actionType, status, details, error, callOptions) {
       let event: AuditEvent
       try {
-        event = logger.logEvent(actionType, status, details, error)
+        event = logger.logEvent(actionType, status, details, error, callOptions)
       } catch (thrown) {
         return Promise.reject(thrown)
       }

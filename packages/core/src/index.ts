@@ -2,6 +2,9 @@ export {
   AuditEventCodec,
   AuditStatusCodec,
   ActionTypeCodec,
+  ActorCodec,
+  HashCodec,
+  SeqCodec,
   TimestampCodec,
   AUDIT_TIMESTAMP_PATTERN,
   KNOWN_ACTION_TYPES,
@@ -27,7 +30,7 @@ export type { MemorySink } from './memory-sink.js'
 export { validateEventInput } from './event-input.js'
 export type { EventInput } from './event-input.js'
 export { createEventLogger } from './event-logger.js'
-export type { EventLogger, EventLoggerOptions } from './event-logger.js'
+export type { EventLogger, EventLoggerOptions, LogEventOptions } from './event-logger.js'
 export { AUDIT_LOG_FORMATS, resolveFormat } from './format.js'
 export type { AuditLogFormat } from './format.js'
 export { summarizeEvents } from './summary.js'
