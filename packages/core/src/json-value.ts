@@ -33,6 +33,14 @@ class JsonIssueSignal {
   constructor(readonly issue: JsonIssue) {}
 }
 
+/**
+ * The deepest `details` accepted, the details object itself being level 1. jq 1.6 (the spec's command-line
+ * examples) refuses input nested deeper than 256 levels and Python's `json.load` raises RecursionError near 1000;
+ * the JSON log adds two levels (the array, the event), and the margin leaves room for tools that wrap events again.
+ * One event nested deeper would make the whole log unreadable to them.
+ */
+export const MAX_DETAILS_DEPTH = 200
+
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 
 function childPath(path: string, key: string): string {
@@ -69,7 +77,8 @@ function copyValue(value: unknown, path: string, ancestors: Set<object>): JsonVa
       return value
     case 'number':
       if (!Number.isFinite(value)) fail(path, `${value} is not representable in JSON`)
-      return value
+      // JSON writes -0 as 0: so does the copy, so that the returned event is exactly what the file holds.
+      return Object.is(value, -0) ? 0 : value
     case 'object':
       break
     case 'undefined':
@@ -83,6 +92,8 @@ function copyValue(value: unknown, path: string, ancestors: Set<object>): JsonVa
     return value.toISOString()
   }
   if (ancestors.has(value)) fail(path, 'circular reference')
+  // `ancestors` holds exactly the containers above this one, the details object first.
+  if (ancestors.size >= MAX_DETAILS_DEPTH) fail(path, `nested deeper than ${MAX_DETAILS_DEPTH} levels, more than jq and Python's json can read`)
   ancestors.add(value)
   let copy: JsonValue
   if (Array.isArray(value)) {
@@ -119,8 +130,9 @@ function copyObject(source: Record<string, unknown>, path: string, ancestors: Se
 
 /**
  * Validates that `value` is a plain object JSON carries faithfully, and returns a frozen deep copy.
- * `undefined`/`null` become `{}`; `Date` becomes its ISO string; keys whose value is `undefined` are omitted.
- * Anything else JSON would drop or change silently (NaN, BigInt, functions, Maps, circular references…) is an issue.
+ * `undefined`/`null` become `{}`; `Date` becomes its ISO string; -0 becomes 0; keys whose value is `undefined` are omitted.
+ * Anything else JSON would drop or change silently (NaN, BigInt, functions, Maps, circular references…) is an issue,
+ * and so is nesting deeper than {@link MAX_DETAILS_DEPTH}.
  */
 export function toJsonObject(value: unknown, path = 'details'): { ok: true; value: JsonObject } | { ok: false; issue: JsonIssue } {
   if (value === undefined || value === null) return { ok: true, value: Object.freeze({}) }

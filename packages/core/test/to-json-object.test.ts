@@ -72,10 +72,25 @@ describe('toJsonObject rejects what JSON would drop or change, naming the path',
     expect(issueOf([1]).message).toBe('expected a plain object, got an array')
   })
 
-  test('nesting deeper than the stack is an issue, not a crash', () => {
-    let deep: Record<string, unknown> = {}
-    for (let i = 0; i < 200_000; i++) deep = { d: deep }
-    expect(issueOf(deep)).toEqual({ path: 'details', message: 'nested too deeply to serialize' })
+  test('nesting deeper than 200 levels is an issue at the first level too deep, however deep the input', () => {
+    const nest = (levels: number): Record<string, unknown> => {
+      let deep: unknown = {}
+      for (let i = levels - 1; i >= 1; i--) deep = i % 2 === 1 ? { d: deep } : [deep]
+      return deep as Record<string, unknown>
+    }
+    // Levels count objects and arrays alike, the details object being level 1: `nest(n)` is n levels deep.
+    expect(toJsonObject(nest(200)).ok).toBe(true)
+    for (const levels of [201, 200_000]) {
+      const issue = issueOf(nest(levels))
+      expect(issue.message).toBe("nested deeper than 200 levels, more than jq and Python's json can read")
+      expect(issue.path.match(/\.d|\[0\]/g)).toHaveLength(200)
+    }
+  })
+
+  test('-0 becomes 0, as JSON writes it', () => {
+    const copy = copyOf({ z: -0, list: [-0, 0] })
+    expect(Object.is(copy['z'], 0)).toBe(true)
+    expect((copy['list'] as number[]).every((n) => Object.is(n, 0))).toBe(true)
   })
 
   test('uses the path it is given', () => {
