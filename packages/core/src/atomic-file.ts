@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto'
 import * as path from 'node:path'
-import type { FileIo } from './file-io.js'
+import { NOFOLLOW_FLAGS, type FileIo } from './file-io.js'
 
 const TEMP_SUFFIX = /^\.\d+\.[0-9a-f]{8}\.tmp$/
 
 /**
  * Replaces `file` atomically: `fill` writes a temporary file in the same directory, which is then renamed
  * over `file` (with `fsync`: the temp file is fsync'ed first and the directory after). On failure the
- * temporary file is removed and `file` is as it was.
+ * temporary file is removed and `file` is as it was. The temporary file, and so the new `file`, gets `mode` (less the
+ * umask; file sinks pass their `fileMode`). It is created with `O_EXCL | O_NOFOLLOW`: a name planted in advance, a
+ * symbolic link included, fails the open (EEXIST) instead of being followed or reused.
  */
 export function replaceFile(io: FileIo, file: string, fsync: boolean, fill: (fd: number) => void, mode = 0o644): void {
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  const fd = io.openSync(temp, 'wx', mode)
+  const fd = io.openSync(temp, NOFOLLOW_FLAGS.create, mode)
   try {
     fill(fd)
     if (fsync) io.fsyncSync(fd)
@@ -40,7 +42,10 @@ export function fsyncDirectory(io: FileIo, directory: string): void {
   }
 }
 
-/** Removes temporary files left by a rewrite that a crash interrupted. Call only while holding the lock. */
+/**
+ * Removes temporary files left by a rewrite that a crash interrupted. Call only while holding the lock. `unlink`
+ * removes a symbolic link itself, never its target, so a link planted under a temporary name is just removed.
+ */
 export function removeStaleTemps(io: FileIo, file: string): void {
   const base = path.basename(file)
   for (const name of io.readdirSync(path.dirname(file))) {
@@ -65,7 +70,7 @@ export function syncFile(io: FileIo, file: string, fd: number | undefined, direc
   else {
     let own: number
     try {
-      own = io.openSync(file, 'r')
+      own = io.openSync(file, NOFOLLOW_FLAGS.read)
     } catch (error) {
       // No file yet: nothing was written, so nothing needs to be made durable.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return

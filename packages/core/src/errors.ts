@@ -9,8 +9,9 @@ import type { DecodeIssue } from './path-reporter.js'
  * - `locked`: the cross-process lock was not obtained in time.
  * - `io`: a file-system call failed (the `cause` carries the errno).
  * - `closed`: the logger or sink was used after `close()`.
+ * - `unsafe`: a path we write or lock is a symbolic link; it is refused, never followed, and nothing is written.
  */
-export type AuditrailErrorCode = 'options' | 'invalid' | 'decode' | 'corrupt' | 'locked' | 'io' | 'closed'
+export type AuditrailErrorCode = 'options' | 'invalid' | 'decode' | 'corrupt' | 'locked' | 'io' | 'closed' | 'unsafe'
 
 /** Where an {@link AuditrailError} came from and what it concerns. */
 export interface AuditrailErrorContext {
@@ -60,11 +61,28 @@ export function errnoCode(error: unknown): string | undefined {
   return undefined
 }
 
-/** Wraps a failed file-system call in an `io` {@link AuditrailError} that names the call and the file. */
+/**
+ * Wraps a failed file-system call in an `io` {@link AuditrailError} that names the call and the file; ELOOP (what an
+ * `O_NOFOLLOW` open of a symbolic link fails with) becomes an `unsafe` error naming the link.
+ */
 export function ioError(component: string, action: string, file: string, cause: unknown): AuditrailError {
   if (cause instanceof AuditrailError) return cause
+  if (errnoCode(cause) === 'ELOOP') return unsafePathError(component, errnoPath(cause) ?? file, cause)
   const code = errnoCode(cause) ?? (cause instanceof Error ? cause.message : String(cause))
   return new AuditrailError('io', `cannot ${action}: ${code}`, { component, file, cause })
+}
+
+/**
+ * The `unsafe` {@link AuditrailError} for a symbolic link found where we write or lock; the message ends with the
+ * link's path, as every error naming a file does: `[auditrail] [sink-json] refusing to follow a symbolic link (…/audit_log.json)`.
+ */
+export function unsafePathError(component: string, path: string, cause?: unknown): AuditrailError {
+  return new AuditrailError('unsafe', 'refusing to follow a symbolic link', { component, file: path, cause })
+}
+
+function errnoPath(error: unknown): string | undefined {
+  const at = typeof error === 'object' && error !== null && 'path' in error ? (error as { path: unknown }).path : undefined
+  return typeof at === 'string' ? at : undefined
 }
 
 /**

@@ -11,6 +11,8 @@ export interface FileIo {
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number
   fstatSync(fd: number): fs.Stats
   statSync(path: string): fs.Stats
+  /** Like `statSync`, but a symbolic link is described itself, never followed. */
+  lstatSync(path: string): fs.Stats
   fsyncSync(fd: number): void
   fdatasyncSync(fd: number): void
   ftruncateSync(fd: number, length: number): void
@@ -28,6 +30,7 @@ export const nodeFileIo: FileIo = {
   writeSync: (fd, buffer, offset, length, position) => fs.writeSync(fd, buffer, offset, length, position),
   fstatSync: (fd) => fs.fstatSync(fd),
   statSync: (path) => fs.statSync(path),
+  lstatSync: (path) => fs.lstatSync(path),
   fsyncSync: (fd) => fs.fsyncSync(fd),
   fdatasyncSync: (fd) => fs.fdatasyncSync(fd),
   ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
@@ -36,6 +39,30 @@ export const nodeFileIo: FileIo = {
   mkdirSync: (path, options) => fs.mkdirSync(path, options),
   readdirSync: (path) => fs.readdirSync(path),
 }
+
+/** Mode of the files a file sink creates unless told otherwise (`fileMode`): owner read and write only. */
+export const DEFAULT_FILE_MODE = 0o600
+/** Mode of the directories a file sink creates (the log directory, the lock directories): owner only. */
+export const DIRECTORY_MODE = 0o700
+
+const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_APPEND } = fs.constants
+// Undefined on Windows, where creating a symbolic link takes privileges an attacker on the box rarely has.
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0
+
+/**
+ * Numeric `open` flags for the log, its temporary files and the lock's side files, each with `O_NOFOLLOW`: an
+ * open of a symbolic link fails with ELOOP (which `ioError` reports as an `unsafe` error) instead of following it.
+ */
+export const NOFOLLOW_FLAGS = {
+  /** `'r'`: read only. */
+  read: O_RDONLY | O_NOFOLLOW,
+  /** `'r+'`: read and write an existing file. */
+  update: O_RDWR | O_NOFOLLOW,
+  /** `'wx'`: create a new file, failing if the name exists (`O_EXCL` never follows a link either). */
+  create: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+  /** `'a'`: append, creating the file if missing. */
+  append: O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
+} as const
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4))
 
@@ -86,10 +113,13 @@ export function readAt(io: FileIo, fd: number, position: number, length: number)
   return buffer.subarray(0, offset)
 }
 
-/** `statSync` that returns `undefined` for a missing path instead of throwing. */
+/**
+ * `lstatSync` that returns `undefined` for a missing path instead of throwing. A symbolic link, dangling or not, is
+ * returned as itself (so it is never taken for a missing file); the `O_NOFOLLOW` open that follows refuses it.
+ */
 export function statIfExists(io: FileIo, path: string): fs.Stats | undefined {
   try {
-    return io.statSync(path)
+    return io.lstatSync(path)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import lockfile from 'proper-lockfile'
-import { AuditrailError, errnoCode, ioError } from './errors.js'
-import { sleepSync } from './file-io.js'
+import { AuditrailError, errnoCode, ioError, unsafePathError } from './errors.js'
+import { DEFAULT_FILE_MODE, DIRECTORY_MODE, NOFOLLOW_FLAGS, sleepSync } from './file-io.js'
 
 /** Options of {@link createFileLock}. */
 export interface FileLockOptions {
@@ -42,20 +42,35 @@ const MAX_POLL_MS = 2
  */
 const NEVER_STALE_MS = 2 ** 31
 
+/**
+ * The `fs` proper-lockfile works through (its `fs` option; its sync API calls the `…Sync` members): the lock
+ * directory is made with mode 0700, and the lock is stat'ed and touched without following a symbolic link, so a
+ * link swapped in for a held lock reads as a foreign mtime (a compromise) and its target is never touched.
+ */
+const lockFs = {
+  ...fs,
+  mkdirSync: (path: string, options?: fs.MakeDirectoryOptions) => fs.mkdirSync(path, { mode: DIRECTORY_MODE, ...options }),
+  statSync: (path: string) => fs.lstatSync(path),
+  utimesSync: (path: string, atime: Date, mtime: Date) => fs.lutimesSync(path, atime, mtime),
+}
+
 /** A lock directory as seen by one stat: its mtime, and what tells it from a later directory at the same path. */
 interface LockSighting {
   readonly mtimeMs: number
   readonly identity: string
 }
 
-function sight(lockPath: string): LockSighting | undefined {
+/** Looks at a lock directory without following a symbolic link; one planted there is refused (`unsafe`). */
+function sight(lockPath: string, component: string): LockSighting | undefined {
+  let stat: fs.BigIntStats
   try {
-    const stat = fs.statSync(lockPath, { bigint: true })
-    return { mtimeMs: Number(stat.mtimeMs), identity: `${stat.ino}:${stat.ctimeNs}` }
+    stat = fs.lstatSync(lockPath, { bigint: true })
   } catch {
     // Gone: released or removed, nothing to take over.
     return undefined
   }
+  if (stat.isSymbolicLink()) throw unsafePathError(component, lockPath)
+  return { mtimeMs: Number(stat.mtimeMs), identity: `${stat.ino}:${stat.ctimeNs}` }
 }
 
 /**
@@ -64,9 +79,11 @@ function sight(lockPath: string): LockSighting | undefined {
  * not exist yet; `onCompromised` records the loss instead of throwing from a timer; and a stale lock is removed
  * by this module, one contender at a time and only if it is still the lock judged stale, because proper-lockfile's
  * own takeover can let two contenders in at once (its issue #121).
- * Waiting writers touch `<file>.lock-wanted`, so a holder that keeps the lock across writes can yield it.
+ * Waiting writers touch `<file>.lock-wanted` (created with `fileMode`), so a holder that keeps the lock across writes
+ * can yield it. No path of the lock is followed if it is a symbolic link: one at `<file>.lock`, `<file>.lock-wanted`
+ * or `<file>.lock-takeover` fails `acquire` with an `unsafe` error.
  */
-export function createFileLock(file: string, component: string, options: FileLockOptions = {}): FileLock {
+export function createFileLock(file: string, component: string, options: FileLockOptions = {}, fileMode = DEFAULT_FILE_MODE): FileLock {
   const staleMs = options.staleMs ?? 10_000
   const timeoutMs = options.timeoutMs ?? 15_000
   const lockPath = `${file}.lock`
@@ -79,14 +96,23 @@ export function createFileLock(file: string, component: string, options: FileLoc
 
   function signalWaiting(): void {
     const now = new Date()
+    let fd: number
     try {
-      fs.utimesSync(wantedPath, now, now)
+      fd = fs.openSync(wantedPath, NOFOLLOW_FLAGS.append, fileMode)
+    } catch (error) {
+      if (errnoCode(error) === 'ELOOP') throw unsafePathError(component, wantedPath, error)
+      // Only a fairness hint: without it the holder releases at its idle or maximum hold time anyway.
+      return
+    }
+    try {
+      fs.futimesSync(fd, now, now)
     } catch {
-      try {
-        fs.closeSync(fs.openSync(wantedPath, 'a'))
-      } catch {
-        // Only a fairness hint: without it the holder releases at its idle or maximum hold time anyway.
-      }
+      // As above: only a hint.
+    }
+    try {
+      fs.closeSync(fd)
+    } catch {
+      // Nothing was written through it, so nothing can be lost.
     }
   }
 
@@ -95,6 +121,7 @@ export function createFileLock(file: string, component: string, options: FileLoc
     try {
       release = lockfile.lockSync(file, {
         realpath: false,
+        fs: lockFs,
         stale: NEVER_STALE_MS,
         update: staleMs / 2,
         onCompromised: (error) => {
@@ -119,16 +146,16 @@ export function createFileLock(file: string, component: string, options: FileLoc
    */
   function takeOver(seen: LockSighting): boolean {
     try {
-      fs.mkdirSync(takeoverPath)
+      fs.mkdirSync(takeoverPath, { mode: DIRECTORY_MODE })
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw ioError(component, 'take over the stale lock', takeoverPath, error)
       // Another contender is at it. A guard older than the stale time was left by one killed in that instant.
-      const guard = sight(takeoverPath)
+      const guard = sight(takeoverPath, component)
       if (guard !== undefined && guard.mtimeMs < Date.now() - staleMs) removeQuietly(takeoverPath)
       return false
     }
     try {
-      const now = sight(lockPath)
+      const now = sight(lockPath, component)
       if (now !== undefined && now.identity === seen.identity && now.mtimeMs < Date.now() - staleMs) removeQuietly(lockPath)
       return tryLock()
     } finally {
@@ -149,7 +176,7 @@ export function createFileLock(file: string, component: string, options: FileLoc
       const deadline = Date.now() + timeoutMs
       let pause = 0.25
       for (;;) {
-        const seen = sight(lockPath)
+        const seen = sight(lockPath, component)
         const stale = seen !== undefined && seen.mtimeMs < Date.now() - staleMs
         if (stale ? takeOver(seen) : tryLock()) {
           // Also after a dead holder: got in between another contender's removal of its lock and that contender's own try.
@@ -179,7 +206,7 @@ export function createFileLock(file: string, component: string, options: FileLoc
     },
     isWanted(sinceMs) {
       try {
-        return fs.statSync(wantedPath).mtimeMs >= sinceMs
+        return fs.lstatSync(wantedPath).mtimeMs >= sinceMs
       } catch {
         // No marker: nobody has waited yet.
         return false

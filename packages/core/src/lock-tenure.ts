@@ -1,6 +1,6 @@
 import { emitAuditrailWarning } from './errors.js'
 import { createFileLock, type FileLock, type FileLockOptions } from './file-lock.js'
-import { sleepSync } from './file-io.js'
+import { DEFAULT_FILE_MODE, sleepSync } from './file-io.js'
 
 /** How long a writer keeps the cross-process lock between writes. */
 export interface HoldOptions {
@@ -59,9 +59,16 @@ function track(tenure: LockTenure): void {
  * writing — released after `hold.idleMs` of quiet, after `hold.maxMs` when another writer waits, and at the
  * latest after a third of the stale time within one synchronous stretch (proper-lockfile cannot refresh the
  * lock while the thread is blocked, so a longer stretch would let a second writer take it over).
+ * `fileMode` is the mode of the lock's marker file (see {@link createFileLock}).
  */
-export function createLockTenure(file: string, component: string, hooks: TenureHooks, options: LockTenureOptions = {}): LockTenure {
-  const lock: FileLock = createFileLock(file, component, options)
+export function createLockTenure(
+  file: string,
+  component: string,
+  hooks: TenureHooks,
+  options: LockTenureOptions = {},
+  fileMode = DEFAULT_FILE_MODE,
+): LockTenure {
+  const lock: FileLock = createFileLock(file, component, options, fileMode)
   const idleMs = options.hold?.idleMs ?? 5
   const maxMs = options.hold?.maxMs ?? 50
   const hardMs = (options.staleMs ?? 10_000) / 3

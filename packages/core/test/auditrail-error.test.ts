@@ -41,6 +41,14 @@ describe('ioError', () => {
     expect(ioError('sink-csv', 'rename', 'a.csv', 'weird').message).toBe('[auditrail] [sink-csv] cannot rename: weird (a.csv)')
   })
 
+  test('maps ELOOP (an O_NOFOLLOW open of a symbolic link) to an unsafe error naming the link', () => {
+    const loop = Object.assign(new Error('ELOOP: too many symbolic links encountered'), { code: 'ELOOP', path: '/d/x.json.tmp' })
+    const mapped = ioError('sink-json', 'append', '/d/x.json', loop)
+    expect([mapped.code, mapped.file, mapped.cause]).toEqual(['unsafe', '/d/x.json.tmp', loop])
+    expect(mapped.message).toBe('[auditrail] [sink-json] refusing to follow a symbolic link (/d/x.json.tmp)')
+    expect(ioError('sink-json', 'append', '/d/x.json', errno('ELOOP')).file).toBe('/d/x.json')
+  })
+
   test('passes an AuditrailError through unchanged instead of wrapping it twice', () => {
     const inner = new AuditrailError('locked', 'busy', { component: 'sink-json' })
     expect(ioError('sink-json', 'append', 'x.json', inner)).toBe(inner)
@@ -53,7 +61,7 @@ describe('isAuditrailError and errnoCode', () => {
   test('recognizes the class, optionally of one code', () => {
     expect(isAuditrailError(error)).toBe(true)
     expect(isAuditrailError(error, 'io')).toBe(true)
-    const others: AuditrailErrorCode[] = ['options', 'invalid', 'decode', 'corrupt', 'locked', 'closed']
+    const others: AuditrailErrorCode[] = ['options', 'invalid', 'decode', 'corrupt', 'locked', 'closed', 'unsafe']
     for (const code of others) expect(isAuditrailError(error, code), code).toBe(false)
   })
 

@@ -1,7 +1,7 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { nodeFileIo, readAt, statIfExists, writeFully, type FileIo } from '@auditrail/core'
+import { NOFOLLOW_FLAGS, nodeFileIo, readAt, statIfExists, writeFully, type FileIo } from '@auditrail/core'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 
@@ -131,5 +131,23 @@ describe('readAt and statIfExists', () => {
   test('statIfExists returns undefined for a missing path and the stats otherwise', () => {
     expect(statIfExists(nodeFileIo, join(dir, 'missing.json'))).toBeUndefined()
     expect(statIfExists(nodeFileIo, dir)?.isDirectory()).toBe(true)
+  })
+
+  test('statIfExists describes a symbolic link itself, dangling or not: never followed, never "missing"', () => {
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling'))
+    symlinkSync(dir, join(dir, 'to-dir'))
+    expect(statIfExists(nodeFileIo, join(dir, 'dangling'))?.isSymbolicLink()).toBe(true)
+    expect(statIfExists(nodeFileIo, join(dir, 'to-dir'))?.isSymbolicLink()).toBe(true)
+  })
+
+  test('NOFOLLOW_FLAGS opens fail with ELOOP on a symbolic link and work on a regular file', () => {
+    const target = join(dir, 'target.txt')
+    writeFileSync(target, 'kept')
+    symlinkSync(target, join(dir, 'link'))
+    for (const flags of Object.values(NOFOLLOW_FLAGS)) {
+      expect(() => nodeFileIo.openSync(join(dir, 'link'), flags, 0o600), String(flags)).toThrow(expect.objectContaining({ code: flags === NOFOLLOW_FLAGS.create ? 'EEXIST' : 'ELOOP' }))
+    }
+    nodeFileIo.closeSync(nodeFileIo.openSync(target, NOFOLLOW_FLAGS.update))
+    expect(readFileSync(target, 'utf8')).toBe('kept')
   })
 })

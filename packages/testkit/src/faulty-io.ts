@@ -55,6 +55,7 @@ export function createFaultyIo(base: FileIo = nodeFileIo): FaultyIo {
     },
     fstatSync: wrap('fstatSync'),
     statSync: wrap('statSync'),
+    lstatSync: wrap('lstatSync'),
     fsyncSync: wrap('fsyncSync'),
     fdatasyncSync: wrap('fdatasyncSync'),
     ftruncateSync: wrap('ftruncateSync'),

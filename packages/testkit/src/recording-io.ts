@@ -134,6 +134,10 @@ export function createRecordingIo(base: FileIo = nodeFileIo): RecordingIo {
       count('statSync')
       return base.statSync(path)
     },
+    lstatSync: (path) => {
+      count('lstatSync')
+      return base.lstatSync(path)
+    },
     fsyncSync(fd) {
       const info = count('fsyncSync')
       base.fsyncSync(fd)
