@@ -4,13 +4,19 @@ import type { AuditEvent } from '@auditrail/core'
 /** The log formats whose files the crash and fault tests inspect. */
 export type LogFormat = 'json' | 'csv'
 
-const CSV_HEADER = ['timestamp', 'action_type', 'status', 'details', 'error']
+const SPEC_HEADER = 'timestamp,action_type,status,details,error'
+/** The CSV headers auditrail writes: the spec's five columns, then optionally `actor`, then optionally `seq,hash`. */
+const CSV_HEADERS = [SPEC_HEADER, `${SPEC_HEADER},actor`, `${SPEC_HEADER},seq,hash`, `${SPEC_HEADER},actor,seq,hash`]
+
+/** sink-csv's formula guard, undone: a cell of apostrophes then `=`, `+`, `-`, `@`, tab or CR loses one apostrophe. */
+const unguard = (cell: string): string => (/^'+[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell)
 
 /**
  * Reads a log file as a plain reader would, with no repair: `JSON.parse` of the whole file, or a strict RFC 4180 parse
- * of the CSV (header exactly the spec's, every record five cells and ending in a line break). Returns the events in
- * the file's order (newest first for JSON, oldest first for CSV), `[]` when there is no file, and throws when the file
- * is not valid. Decoding of each event is left to `checkInvariants`.
+ * of the CSV (header one of the four auditrail writes, every record that many cells and ending in a line break; an
+ * empty `actor`, `seq` or `hash` cell is no field; the formula guard undone). Returns the events in the file's order
+ * (newest first for JSON, oldest first for CSV), `[]` when there is no file, and throws when the file is not valid.
+ * Decoding of each event is left to `checkInvariants`.
  */
 export function readRawLog(format: LogFormat, file: string): AuditEvent[] {
   if (!existsSync(file)) return []
@@ -21,18 +27,26 @@ export function readRawLog(format: LogFormat, file: string): AuditEvent[] {
     return value as AuditEvent[]
   }
   const [header, ...rows] = parseCsvRecords(text, file)
-  if (header === undefined || header.map((c) => c.text).join(',') !== CSV_HEADER.join(',')) throw new Error(`${file}: bad CSV header`)
+  const names = header?.map((c) => c.text) ?? []
+  if (!CSV_HEADERS.includes(names.join(','))) throw new Error(`${file}: bad CSV header`)
   return rows.map((row, i) => {
-    if (row.length !== 5) throw new Error(`${file}: record ${i + 2} has ${row.length} cells`)
-    const [timestamp, action_type, status, details, error] = row as [Cell, Cell, Cell, Cell, Cell]
-    const parsedDetails: unknown = details.text === '' ? {} : JSON.parse(details.text)
+    if (row.length !== names.length) throw new Error(`${file}: record ${i + 2} has ${row.length} cells`)
+    const cell = (name: string): Cell => row[names.indexOf(name)] as Cell
+    const details = cell('details')
+    const error = cell('error')
+    const extra: Record<string, unknown> = {}
+    for (const name of ['actor', 'seq', 'hash']) {
+      const text = names.includes(name) ? cell(name).text : ''
+      if (text !== '') extra[name] = name === 'seq' ? Number(text) : name === 'actor' ? unguard(text) : text
+    }
     return {
-      timestamp: timestamp.text,
-      action_type: action_type.text,
-      status: status.text,
-      details: parsedDetails,
+      timestamp: cell('timestamp').text,
+      action_type: unguard(cell('action_type').text),
+      status: cell('status').text,
+      details: details.text === '' ? {} : (JSON.parse(details.text) as unknown),
       // An unquoted empty cell is a null error; a quoted one (`""`) the empty string, as the sink writes them.
-      error: error.text === '' && !error.quoted ? null : error.text,
+      error: error.text === '' && !error.quoted ? null : unguard(error.text),
+      ...extra,
     } as AuditEvent
   })
 }

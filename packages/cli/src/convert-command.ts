@@ -32,7 +32,9 @@ export function createConvertCommand(context: CliContext): Command {
         const bar = context.stderrIsTty && reader.size >= PROGRESS_MIN_BYTES ? createProgressBar(context.err, `${reader.file} → ${out}`) : undefined
         try {
           const order = format === 'json' ? 'newest-first' : 'oldest-first'
-          events = writeLogFile(out, format, readEvents(reader, order, bar === undefined ? {} : { progress: (f) => bar.update(f) }))
+          // A function, not one stream: CSV output starts with the first event's columns, and should a later event need
+          // more (actor, seq,hash), the writer begins again and reads the log anew with the wider columns.
+          events = writeLogFile(out, format, () => readEvents(reader, order, bar === undefined ? {} : { progress: (f) => bar.update(f) }))
         } finally {
           bar?.done()
         }

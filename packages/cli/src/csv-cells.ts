@@ -1,5 +1,3 @@
-import type { AuditEvent } from '@auditrail/core'
-
 /** One CSV cell, and whether it was quoted: `""` (the empty string) differs from an empty cell (no value). */
 export interface CsvCell {
   readonly value: string
@@ -38,17 +36,4 @@ export function parseCsvRecord(text: string): CsvCell[] | string {
       i = comma + 1
     }
   }
-}
-
-function encodeCell(value: string | null): string {
-  if (value === null) return ''
-  // The empty string is quoted so that it reads back as "" rather than as a missing value, as sink-csv writes it.
-  if (value === '') return '""'
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
-}
-
-/** One event as the CSV sink writes it: details as compact JSON (empty cell for `{}`), `null` error as an empty cell, CRLF. */
-export function encodeCsvRow(event: AuditEvent): string {
-  const details = Object.keys(event.details).length === 0 ? null : JSON.stringify(event.details)
-  return `${[event.timestamp, event.action_type, event.status, details, event.error].map(encodeCell).join(',')}\r\n`
 }

@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander'
-import { CSV_COLUMNS } from '@auditrail/sink-csv'
-import type { AuditEvent } from '@auditrail/core'
+import { columnsFor, coversColumns, encodeHeader, encodeRow, SPEC_COLUMNS, unionColumns, type CsvColumns } from '@auditrail/sink-csv'
+import { AuditrailError, type AuditEvent } from '@auditrail/core'
 import type { CliContext } from './cli-context.js'
-import { encodeCsvRow } from './csv-cells.js'
 import { formatTableHeader, formatTableRow } from './event-table.js'
 
 /** How events are printed: an aligned table (default), a JSON array, JSON Lines, or CSV as sink-csv writes it. */
@@ -22,10 +21,34 @@ export function eventFormatOf(flags: { readonly json?: boolean; readonly jsonl?:
   return flags.json === true ? 'json' : flags.jsonl === true ? 'jsonl' : flags.csv === true ? 'csv' : 'table'
 }
 
-/** Starts printing events in `format`; nothing is held back but the writer's buffer. */
-export function createEventOutput(format: EventFormat, context: CliContext): EventOutput {
+/** The CSV columns `events` need, starting from `columns`: stops reading as soon as every column is needed. */
+export function csvColumnsOf(events: Iterable<AuditEvent>, columns: CsvColumns = SPEC_COLUMNS): CsvColumns {
+  let wanted = columns
+  for (const event of events) {
+    if (wanted.actor && wanted.chain) break
+    const needed = columnsFor(event)
+    if (!coversColumns(wanted, needed)) wanted = unionColumns(wanted, needed)
+  }
+  return wanted
+}
+
+/**
+ * Starts printing events in `format`; nothing is held back but the writer's buffer. CSV is what sink-csv writes
+ * (formula guard included) with the header of `csvColumns` (default: the spec's five), printed before the first row:
+ * an event needing a column it lacks (`actor`, `seq,hash`) throws `invalid`, so the caller picks them beforehand.
+ */
+export function createEventOutput(format: EventFormat, context: CliContext, csvColumns: CsvColumns = SPEC_COLUMNS): EventOutput {
   const { out } = context
   let count = 0
+  const csvRow = (event: AuditEvent): string => {
+    const needed = columnsFor(event)
+    if (!coversColumns(csvColumns, needed)) {
+      const missing = needed.names.filter((name) => !csvColumns.names.includes(name))
+      const message = `the event at ${event.timestamp} has ${missing.join(',')}, columns the CSV header printed before it lacks (the log gained them meanwhile): run the command again`
+      throw new AuditrailError('invalid', message, { component: 'cli', field: missing[0] as string })
+    }
+    return encodeRow(event, csvColumns, '\r\n')
+  }
   return {
     get count() {
       return count
@@ -33,13 +56,13 @@ export function createEventOutput(format: EventFormat, context: CliContext): Eve
     write(event) {
       if (format === 'json') out.write(`${count === 0 ? '[\n' : ',\n'}${JSON.stringify(event)}`)
       else if (format === 'jsonl') out.write(`${JSON.stringify(event)}\n`)
-      else if (format === 'csv') out.write(`${count === 0 ? `${CSV_COLUMNS.join(',')}\r\n` : ''}${encodeCsvRow(event)}`)
+      else if (format === 'csv') out.write(`${count === 0 ? encodeHeader(csvColumns, '\r\n') : ''}${csvRow(event)}`)
       else out.write(`${count === 0 ? formatTableHeader(context.colors) : ''}${formatTableRow(event, context.colors, context.columns)}`)
       count++
     },
     end() {
       if (format === 'json') out.write(count === 0 ? '[]\n' : '\n]\n')
-      else if (format === 'csv' && count === 0) out.write(`${CSV_COLUMNS.join(',')}\r\n`)
+      else if (format === 'csv' && count === 0) out.write(encodeHeader(csvColumns, '\r\n'))
     },
   }
 }
@@ -49,5 +72,5 @@ export function addEventFormatOptions(command: Command, jsonHelp: string): Comma
   return command
     .addOption(new Option('--json', jsonHelp).conflicts(['jsonl', 'csv']))
     .addOption(new Option('--jsonl', 'print one JSON event per line').conflicts(['csv']))
-    .addOption(new Option('--csv', 'print CSV with the header timestamp,action_type,status,details,error'))
+    .addOption(new Option('--csv', 'print CSV with the header timestamp,action_type,status,details,error (then actor, seq,hash when the events have them)'))
 }

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs'
 import { AuditrailError, ioError, nodeFileIo, readAt, type AuditEvent, type ReadOrder } from '@auditrail/core'
+import type { CsvColumns } from '@auditrail/sink-csv'
 import { createCsvEntries } from './csv-log-reader.js'
 import { createJsonEntries } from './json-log-reader.js'
 import type { LogEntry } from './log-entry.js'
@@ -26,6 +27,8 @@ export interface LogReader {
   readonly size: number
   /** CSV: offset of the first row; JSON: 0. */
   readonly bodyStart: number
+  /** CSV: the columns its header names; JSON: `undefined`. */
+  readonly csvColumns: CsvColumns | undefined
   /** True when reading in `order` takes a single pass over the file (else two). */
   singlePass(order: ReadOrder): boolean
   /** Every event and every problem, in `order` (problems a reverse read finds come first). */
@@ -66,6 +69,7 @@ export function openLogReader(target: LogTarget): LogReader {
     format: target.format,
     size,
     bodyStart: csv?.bodyStart ?? 0,
+    csvColumns: csv?.columns,
     singlePass: (order) => (json ?? csv)?.singlePass(order) ?? true,
     entries(order, options = {}) {
       if (json !== undefined) return json.entries(order, options.progress)

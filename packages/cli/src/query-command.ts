@@ -1,10 +1,11 @@
 import type { AuditEvent, AuditStatus, ReadOrder } from '@auditrail/core'
+import type { CsvColumns } from '@auditrail/sink-csv'
 import { Command, Option } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { createEventFilter } from './event-filter.js'
-import { addEventFormatOptions, createEventOutput, eventFormatOf } from './event-output.js'
-import { openLogAt, readEvents } from './log-reader.js'
+import { addEventFormatOptions, createEventOutput, csvColumnsOf, eventFormatOf, type EventOutput } from './event-output.js'
+import { openLogAt, readEvents, type LogReader } from './log-reader.js'
 import { DEFAULT_TARGET } from './log-target.js'
 import { collectList, parsePositive, timeParser } from './option-parsers.js'
 import { createRingBuffer } from './ring-buffer.js'
@@ -21,6 +22,18 @@ interface QueryOptions {
   readonly json?: boolean
   readonly jsonl?: boolean
   readonly csv?: boolean
+}
+
+/**
+ * The columns `--csv` prints: a CSV log's own (its header's), so that a query of every event gives the file back; for
+ * a JSON log, those its matching events need, found by one more pass (it stops once every column is needed).
+ */
+function csvColumnsToPrint(reader: LogReader, matches: (event: AuditEvent) => boolean): CsvColumns {
+  if (reader.csvColumns !== undefined) return reader.csvColumns
+  function* matching(): Generator<AuditEvent> {
+    for (const event of readEvents(reader, reader.singlePass('newest-first') ? 'newest-first' : 'oldest-first')) if (matches(event)) yield event
+  }
+  return csvColumnsOf(matching())
 }
 
 /** `auditrail query`: the events matching every filter, newest first, streamed. */
@@ -55,9 +68,10 @@ export function createQueryCommand(context: CliContext): Command {
         ...(options.grep === undefined ? {} : { grep: options.grep }),
       })
       const format = eventFormatOf(options)
-      const output = createEventOutput(format, context)
       const reader = openLogAt(log)
+      let output: EventOutput
       try {
+        output = createEventOutput(format, context, format === 'csv' ? csvColumnsToPrint(reader, matches) : undefined)
         const limit = options.limit
         if (limit !== undefined && !reader.singlePass(order)) {
           // The wanted order would take two passes; the other order takes one, and the first `limit` matches

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs'
+import type { AuditEvent } from '@auditrail/core'
+import type { CsvColumns } from '@auditrail/sink-csv'
 import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
-import { addEventFormatOptions, createEventOutput, eventFormatOf, type EventFormat } from './event-output.js'
+import { addEventFormatOptions, createEventOutput, csvColumnsOf, eventFormatOf, type EventFormat, type EventOutput } from './event-output.js'
 import { openLogReader } from './log-reader.js'
 import { followLog, readLogTail, type TailCursor } from './log-tail.js'
 import { DEFAULT_TARGET, resolveLogTarget, type LogTarget } from './log-target.js'
@@ -36,7 +38,13 @@ export function createTailCommand(context: CliContext): Command {
       const follow = options.follow === true
       // A JSON array never closes while following: print JSON Lines instead, which a consumer can read as they come.
       const format: EventFormat = follow && options.json === true ? 'jsonl' : eventFormatOf(options)
-      const output = createEventOutput(format, context)
+      // Made at the first print: CSV's header is a CSV log's own, or the columns a JSON log's first events printed need.
+      // Following, a later event needing more (the log gained actor or seq,hash) ends the command with `invalid`.
+      let output: EventOutput | undefined
+      const print = (events: readonly AuditEvent[], csvColumns: CsvColumns | undefined): void => {
+        output ??= createEventOutput(format, context, format === 'csv' ? (csvColumns ?? csvColumnsOf(events)) : undefined)
+        for (const event of events) output.write(event)
+      }
       // Handlers first: a stop requested as soon as the first lines show must still end the follow cleanly.
       const controller = new AbortController()
       const stop = (): void => controller.abort()
@@ -44,6 +52,7 @@ export function createTailCommand(context: CliContext): Command {
         process.once('SIGINT', stop)
         process.once('SIGTERM', stop)
       }
+      let failure: unknown
       try {
         let target: LogTarget | undefined
         let cursor: TailCursor = { newest: Number.NEGATIVE_INFINITY }
@@ -57,7 +66,7 @@ export function createTailCommand(context: CliContext): Command {
           const reader = openLogReader(target)
           try {
             const tail = readLogTail(reader, options.lines)
-            for (const event of tail.events) output.write(event)
+            print(tail.events, reader.csvColumns)
             cursor = tail.cursor
           } finally {
             reader.close()
@@ -70,15 +79,23 @@ export function createTailCommand(context: CliContext): Command {
             intervalMs: options.interval,
             signal: controller.signal,
             onEvents(events) {
-              for (const event of events) output.write(event)
+              try {
+                print(events, undefined)
+              } catch (error) {
+                // Not a failed poll to retry (the follower has moved past these events): stop, and report it.
+                failure = error
+                controller.abort()
+              }
               context.out.flush()
             },
           })
+          if (failure !== undefined) throw failure
         }
       } finally {
         process.off('SIGINT', stop)
         process.off('SIGTERM', stop)
       }
-      output.end()
+      const ended = output ?? createEventOutput(format, context)
+      ended.end()
     })
 }

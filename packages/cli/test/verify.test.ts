@@ -102,6 +102,6 @@ describe('auditrail verify', () => {
     writeFileSync(file, '{"not": "an array"}\n')
     expect(findings(file).map((f) => f.message)).toEqual(['not a JSON array (expected "[")'])
     writeFileSync(join(dir, 'audit_log.csv'), 'time,action\r\n')
-    expect(findings(join(dir, 'audit_log.csv')).map((f) => [f.line, f.message])).toEqual([[1, 'expected the header timestamp,action_type,status,details,error']])
+    expect(findings(join(dir, 'audit_log.csv')).map((f) => [f.line, f.message])).toEqual([[1, 'expected the header timestamp,action_type,status,details,error (optionally followed by ,actor and then ,seq,hash)']])
   })
 })

@@ -7,7 +7,7 @@ import {
   type ReadOptions,
 } from '@auditrail/core'
 import { createCsvLogFile } from './csv-log-file.js'
-import { parseDataRows } from './csv-row.js'
+import { parseDataRows } from './csv-rows.js'
 import { recordChunks } from './csv-scan.js'
 
 const COMPONENT = 'sink-csv'
@@ -23,16 +23,18 @@ export interface CsvSink extends AuditSink {
   readonly path: string
   read(options?: ReadOptions): Iterable<AuditEvent>
   prepare(): string | undefined
+  head(): AuditEvent | undefined
   flush(): void
   sync(): void
 }
 
 /**
  * Creates the CSV sink: `<rootLogDir>/audit_log.csv`, RFC 4180 with the header
- * `timestamp,action_type,status,details,error`, oldest row first, one positioned append per event.
- * Rows end in CRLF (RFC 4180, and what Python's csv module writes); a file whose header ends in LF is
- * continued with LF. A last row torn by a crash is repaired when a writer next takes the lock. An existing
- * file with another header throws a `corrupt` error and is never modified.
+ * `timestamp,action_type,status,details,error` (then `actor`, then `seq,hash`, once events use them), oldest row
+ * first, one positioned append per event. Rows end in CRLF (RFC 4180, and what Python's csv module writes); a file
+ * whose header ends in LF is continued with LF. Text cells a caller controls are guarded against formula injection.
+ * A last row torn by a crash is repaired when a writer next takes the lock. An existing file with another header
+ * throws a `corrupt` error and is never modified.
  */
 export function createCsvSink(options: CsvSinkOptions): CsvSink {
   const frame = createFileSinkFrame(COMPONENT, CSV_LOG_FILE, options, createCsvLogFile)
@@ -50,7 +52,7 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
     try {
       for (const chunk of recordChunks(io, snapshot.fd, snapshot.start, snapshot.end, backward)) {
         const first = record
-        const events = parseDataRows(chunk.text, file, (i) => (backward ? `record ${i + 1} of the rows from byte ${chunk.offset}` : `record ${first + i}`))
+        const events = parseDataRows(chunk.text, snapshot.columns, file, (i) => (backward ? `record ${i + 1} of the rows from byte ${chunk.offset}` : `record ${first + i}`))
         record += events.length
         if (backward) events.reverse()
         yield* events
@@ -67,6 +69,10 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
     write(event) {
       frame.ensureOpen()
       frame.locked('append', () => log.append(event))
+    },
+    head() {
+      frame.ensureOpen()
+      return frame.peek('read the newest event', () => log.newestEvent())
     },
     flush: frame.flush,
     sync: frame.sync,

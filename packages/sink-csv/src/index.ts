@@ -1,3 +1,7 @@
 export { createCsvSink, CSV_LOG_FILE } from './csv-sink.js'
 export type { CsvSink, CsvSinkOptions } from './csv-sink.js'
-export { CSV_COLUMNS } from './csv-row.js'
+export { CSV_COLUMNS, SPEC_COLUMNS, columnsFor, coversColumns, csvColumns, encodeHeader, EXPECTED_HEADER, parseHeader, unionColumns } from './csv-columns.js'
+export type { CsvColumn, CsvColumns } from './csv-columns.js'
+export { encodeRow } from './csv-row.js'
+export { cellQuoted, rowFields } from './csv-row-fields.js'
+export { guardFormula, unguardFormula } from './csv-formula-guard.js'

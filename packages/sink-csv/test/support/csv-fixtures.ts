@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
 import { AuditrailError, formatMicros, nodeFileIo, type AuditEvent, type FileIo, type JsonObject } from '@auditrail/core'
+import { guardFormula } from '@auditrail/sink-csv'
 
 /** The header the CSV sink must write, with its CRLF. */
 export const HEADER = 'timestamp,action_type,status,details,error\r\n'
@@ -24,7 +25,7 @@ export function useTempDirs(): () => string {
   }
 }
 
-/** A frozen, valid event whose timestamp is `BASE_MICROS + i` microseconds. */
+/** A frozen, valid event whose timestamp is `BASE_MICROS + i` microseconds (`actor`, `seq`, `hash` only when given). */
 export function event(i: number, fields: Partial<Omit<AuditEvent, 'timestamp'>> = {}): AuditEvent {
   return Object.freeze({
     timestamp: formatMicros(BASE_MICROS + i),
@@ -32,6 +33,9 @@ export function event(i: number, fields: Partial<Omit<AuditEvent, 'timestamp'>> 
     status: fields.status ?? 'success',
     details: Object.freeze(fields.details ?? { step: i }) as JsonObject,
     error: fields.error === undefined ? null : fields.error,
+    ...(fields.actor === undefined ? {} : { actor: fields.actor }),
+    ...(fields.seq === undefined ? {} : { seq: fields.seq }),
+    ...(fields.hash === undefined ? {} : { hash: fields.hash }),
   })
 }
 
@@ -40,13 +44,19 @@ export function viaJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T
 }
 
-/** One event as Python's csv module reads it: every cell a string, details decoded with json.loads ({} when empty). */
+/**
+ * One event as Python's csv module reads it: every cell a string, details decoded with json.loads ({} when empty);
+ * `actor`, `seq`, `hash` only from a file with those columns.
+ */
 export interface PythonRow {
   readonly timestamp: string
   readonly action_type: string
   readonly status: string
   readonly details: unknown
   readonly error: string
+  readonly actor?: string
+  readonly seq?: string
+  readonly hash?: string
 }
 
 const PYTHON_READER = `
@@ -74,9 +84,25 @@ export function pythonReadCsv(files: readonly string[]): { header: string[]; eve
   return JSON.parse(output) as { header: string[]; events: PythonRow[] }[]
 }
 
-/** What Python must read for `event`: the same cells, with both `null` and `''` errors read as ''. */
+/**
+ * What Python must read for `event` in a file with the spec's five columns: the same cells, with both `null` and `''`
+ * errors read as '', and `action_type` and `error` as written, with their formula guard (a leading `'`).
+ */
 export function asPythonRow(e: AuditEvent): PythonRow {
-  return viaJson({ timestamp: e.timestamp, action_type: e.action_type, status: e.status, details: e.details, error: e.error ?? '' })
+  return asPythonRowOf({})(e)
+}
+
+/** {@link asPythonRow} for a file with an `actor` column and/or `seq,hash` columns. */
+export function asPythonRowOf(extra: { actor?: boolean; chain?: boolean }): (e: AuditEvent) => PythonRow {
+  return (e) => viaJson({
+    timestamp: e.timestamp,
+    action_type: guardFormula(e.action_type),
+    status: e.status,
+    details: e.details,
+    error: guardFormula(e.error ?? ''),
+    ...(extra.actor === true ? { actor: guardFormula(e.actor ?? '') } : {}),
+    ...(extra.chain === true ? { seq: e.seq === undefined ? '' : String(e.seq), hash: e.hash ?? '' } : {}),
+  })
 }
 
 /** The file's content, decoded as UTF-8. */
