@@ -3,7 +3,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { checkInvariants, type AuditEvent } from '@auditrail/core'
-import { AuditLogger } from 'auditrail'
+import { guardFormula } from '@auditrail/sink-csv'
+import { AuditLogger, verifyLog } from 'auditrail'
 import { pythonJsonLoad, runPython } from './python.js'
 
 /** The two file formats whose crash safety is proven. */
@@ -37,6 +38,8 @@ export interface CrashWriterOptions {
   readonly announceAt?: number
   /** Makes the last two events huge (see the fixture): a write a kill can tear. */
   readonly hugeBytes?: number
+  /** Log with `integrity: 'sha256-chain'` (all writers of one log must agree). */
+  readonly integrity?: boolean
 }
 
 /** One running crash-writer child. */
@@ -61,7 +64,8 @@ const running = new Set<CrashWriter>()
 export function spawnCrashWriter(options: CrashWriterOptions): CrashWriter {
   const sideFile = join(options.sideDir, `writer-${options.writer}.jsonl`)
   const args = [options.dir, options.format, options.writer, options.count, options.seed, sideFile, options.staleMs, options.mode ?? 'run', options.announceAt ?? -1, options.hugeBytes ?? 0]
-  const child = spawn(process.execPath, [CRASH_WRITER, ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const env = { ...process.env, AUDITRAIL_TEST_INTEGRITY: options.integrity === true ? '1' : '0' }
+  const child = spawn(process.execPath, [CRASH_WRITER, ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'], env })
   let out = ''
   let err = ''
   let done = false
@@ -189,6 +193,7 @@ export function checkLog(
   dir: string,
   format: FileFormat,
   records: readonly WriterRecord[],
+  options: { integrity?: boolean } = {},
 ): { events: AuditEvent[]; inFlightStored: readonly AuditEvent[]; problems: string[] } {
   const checker = new AuditLogger(dir, 'checker', { format, lock: { staleMs: 2000 } })
   let events: AuditEvent[]
@@ -200,6 +205,12 @@ export function checkLog(
   const problems: string[] = []
   const file = format === 'json' ? checker.jsonPath : checker.csvPath
   problems.push(...compareWithPython(file, format, events))
+  if (options.integrity === true && existsSync(file)) {
+    // One chain across every writer and crash: seq 1…n in file order, each hash linking to the one before.
+    const verified = verifyLog(file)
+    for (const finding of verified.findings) problems.push(`verify: ${finding.severity}: ${finding.message}`)
+    if (verified.chain?.chained !== events.length) problems.push(`verify: ${verified.chain?.chained ?? 0} chained events of ${events.length}`)
+  }
 
   const byId = new Map<string, AuditEvent>()
   for (const event of events) {
@@ -238,16 +249,19 @@ function compareWithPython(file: string, format: FileFormat, events: readonly Au
     const same = JSON.stringify(parsed) === JSON.stringify([...events].reverse())
     return same ? [] : [`Python's json.load does not read the ${events.length} events auditrail reads, newest first (it read ${parsed.length})`]
   }
-  const header = 'timestamp,action_type,status,details,error\r\n'
+  // Chained logs carry two more columns; cells a spreadsheet could run as a formula carry the guard's apostrophe.
+  const chained = events.some((e) => e.seq !== undefined)
+  const header = `timestamp,action_type,status,details,error${chained ? ',seq,hash' : ''}\r\n`
   const head = readFileSync(file).subarray(0, header.length).toString('utf8')
   const problems = head === header ? [] : [`CSV header is ${JSON.stringify(head)}`]
   const rows = pythonCsvRowsUnlimited(file)
   const expected = events.map((e) => ({
     timestamp: e.timestamp,
-    action_type: e.action_type,
+    action_type: guardFormula(e.action_type),
     status: e.status,
     details: Object.keys(e.details).length === 0 ? '' : JSON.stringify(e.details),
-    error: e.error ?? '',
+    error: guardFormula(e.error ?? ''),
+    ...(chained ? { seq: String(e.seq ?? ''), hash: e.hash ?? '' } : {}),
   }))
   const asRead = rows.map((r) => ({ ...r, details: r['details'] === '' ? '' : JSON.stringify(JSON.parse(r['details'] ?? '')) }))
   if (JSON.stringify(asRead) !== JSON.stringify(expected)) {

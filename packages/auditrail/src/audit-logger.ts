@@ -2,7 +2,9 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {
   AuditrailError,
+  DIRECTORY_MODE,
   createEventLogger,
+  validateEventLoggerOptions,
   resolveFormat,
   summarizeEvents,
   type AuditEvent,
@@ -12,11 +14,14 @@ import {
   type Clock,
   type EventLogger,
   type FileIo,
+  type HmacKey,
+  type IntegrityMode,
   type LockTenureOptions,
   type LogDetails,
   type LogEventOptions,
   type LogSummary,
   type ReadOptions,
+  type RedactOption,
 } from '@auditrail/core'
 import { createCsvSink, CSV_LOG_FILE } from '@auditrail/sink-csv'
 import { createJsonSink, JSON_LOG_FILE } from '@auditrail/sink-json'
@@ -39,10 +44,26 @@ export interface AuditLoggerOptions {
   readonly lock?: LockTenureOptions
   /** `'throw'` (default): a persistence failure throws from `logEvent`; `'warn'`: it becomes a process warning. */
   readonly onError?: 'throw' | 'warn'
+  /** Mode of the files the file sinks create, less the umask. Default `0o600` (owner only); world-writable is refused. */
+  readonly fileMode?: number
   /** File-system calls of the file sinks, for fault injection. Default `node:fs`. */
   readonly io?: FileIo
   /** Who acts, for every event that does not name its own (`logEvent`'s last argument). Default: no `actor` field. */
   readonly actor?: string
+  /**
+   * `'sha256-chain'`: tamper evidence. Every event gets `seq` and `hash` (SHA-256 over the event and the previous hash),
+   * continued across restarts and writers; `verifyLog` finds and locates any edit, deletion, insertion or reordering.
+   * Default: off, and files keep exactly the spec's fields. Once a log is chained, writers without it are refused.
+   */
+  readonly integrity?: IntegrityMode
+  /** With `integrity`: HMAC-SHA-256 with this key, so that without the key nobody can forge a consistent chain. */
+  readonly hmacKey?: HmacKey
+  /**
+   * Detail keys whose values never reach the file or `events$`: plain names (`['token', 'password', 'api_key']`, at any
+   * depth) or paths (`'auth.token'`), replaced by `[REDACTED]`, or by `hmac-sha256:<hex>` with
+   * `{ keys, replaceWith: { hmacKey } }` so that equal secrets stay comparable. Default: nothing redacted.
+   */
+  readonly redact?: RedactOption
   /** Environment read for `AUDIT_LOG_FORMAT`. Default `process.env`. */
   readonly env?: NodeJS.ProcessEnv
 }
@@ -52,7 +73,8 @@ function checkDirectory(rootLogDir: string): void {
     throw new AuditrailError('io', message, { component: 'auditrail', file: rootLogDir, cause })
   }
   try {
-    fs.mkdirSync(rootLogDir, { recursive: true })
+    // Owner only, like the files in it; an existing directory keeps its mode.
+    fs.mkdirSync(rootLogDir, { recursive: true, mode: DIRECTORY_MODE })
   } catch (error) {
     fail(`cannot create rootLogDir: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, error)
   }
@@ -97,25 +119,39 @@ export class AuditLogger {
     if (typeof rootLogDir !== 'string' || rootLogDir.length === 0) {
       throw new AuditrailError('options', 'rootLogDir: expected a non-empty string', { component: 'auditrail', field: 'rootLogDir' })
     }
+    // Options first: a bad one must fail before the directory is made.
+    validateEventLoggerOptions(options)
     this.rootLogDir = rootLogDir
     this.experimentName = experimentName
     this.format = resolveFormat(options.format, options.env ?? process.env)
     this.jsonPath = path.join(rootLogDir, JSON_LOG_FILE)
     this.csvPath = path.join(rootLogDir, CSV_LOG_FILE)
-    if (this.format !== 'none') checkDirectory(rootLogDir)
     const fileOptions = {
       rootLogDir,
       ...(options.durability === undefined ? {} : { durability: options.durability }),
       ...(options.lock === undefined ? {} : { lock: options.lock }),
       ...(options.io === undefined ? {} : { io: options.io }),
+      ...(options.fileMode === undefined ? {} : { fileMode: options.fileMode }),
     }
+    // The sink validates its options and any existing file before the directory is made: a bad option creates nothing.
     this.#store = this.format === 'json' ? createJsonSink(fileOptions) : this.format === 'csv' ? createCsvSink(fileOptions) : createNoneSink()
+    if (this.format !== 'none') {
+      try {
+        checkDirectory(rootLogDir)
+      } catch (error) {
+        this.#store.close()
+        throw error
+      }
+    }
     this.#core = createEventLogger({
       sinks: [this.#store, ...(options.sinks ?? [])],
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.strict === undefined ? {} : { strict: options.strict }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
       ...(options.actor === undefined ? {} : { actor: options.actor }),
+      ...(options.integrity === undefined ? {} : { integrity: options.integrity }),
+      ...(options.hmacKey === undefined ? {} : { hmacKey: options.hmacKey }),
+      ...(options.redact === undefined ? {} : { redact: options.redact }),
     })
   }
 

@@ -1,9 +1,13 @@
 export { AuditLogger } from './audit-logger.js'
+export { verifyLog } from '@auditrail/cli'
+export type { VerifyFinding, VerifyLogOptions, VerifyLogResult } from '@auditrail/cli'
 export type { AuditLoggerOptions } from './audit-logger.js'
 export {
   AuditrailError,
+  createChainVerifier,
   createEventLogger,
   createMemorySink,
+  REDACTED_MARKER,
   decodeAuditEvent,
   isAuditrailError,
   KNOWN_ACTION_TYPES,
@@ -17,10 +21,16 @@ export type {
   AuditSink,
   AuditStatus,
   AuditrailErrorCode,
+  ChainHead,
+  HmacKey,
+  IntegrityMode,
   KnownActionType,
   LogEventOptions,
   LogSummary,
   ReadOptions,
+  RedactKey,
+  RedactOption,
+  RedactOptions,
 } from '@auditrail/core'
 export { createJsonSink } from '@auditrail/sink-json'
 export { createCsvSink } from '@auditrail/sink-csv'

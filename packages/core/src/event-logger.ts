@@ -3,6 +3,9 @@ import { createClock, type Clock } from './clock.js'
 import type { AuditEvent, AuditStatus, LogDetails } from './codecs.js'
 import { AuditrailError, emitAuditrailWarning } from './errors.js'
 import { validateEventInput } from './event-input.js'
+import type { JsonObject } from './json-value.js'
+import { createRedactor, type RedactOption } from './redact.js'
+import { chainHash, chainHeadOf, genesisHash, validateIntegrityOptions, type ChainHead, type HmacKey, type IntegrityMode } from './hash-chain.js'
 import type { AuditSink } from './sink.js'
 import { attachSink, type SinkFailure } from './sink-attachment.js'
 
@@ -30,6 +33,21 @@ export interface EventLoggerOptions {
    * events carry no `actor` field, exactly the spec's five fields.
    */
   readonly actor?: string
+  /**
+   * `'sha256-chain'`: every event gets `seq` (1, 2, 3 … in file order, continued across restarts and writers) and
+   * `hash`, SHA-256 over its fields and the previous event's hash, so that an edit, deletion, insertion or reordering
+   * shows (see `createChainVerifier`). Default: none, and events keep the spec's fields only. The chain continues from
+   * the first sink that implements `head` (the log file), else from this logger's own last event.
+   */
+  readonly integrity?: IntegrityMode
+  /** With `integrity`: HMAC-SHA-256 with this key instead of SHA-256, so that only key holders can recompute the chain. */
+  readonly hmacKey?: HmacKey
+  /**
+   * Detail keys whose values are replaced before any sink or `events$` subscriber sees them: plain names (`token`,
+   * at any depth) or paths (`auth.token`), by `[REDACTED]` or by an HMAC of the value (see {@link RedactOptions}).
+   * Default: nothing is redacted.
+   */
+  readonly redact?: RedactOption
 }
 
 /** Per-call options of `logEvent`. */
@@ -83,6 +101,28 @@ function combineFailures(failures: readonly SinkFailure[]): unknown {
 }
 
 /**
+ * Validates the options of {@link createEventLogger} (all but the sinks), throwing an `options` or `invalid` error naming
+ * the field; returns the redactor. Callers that do I/O before creating the logger (a facade making a directory) call it first.
+ */
+export function validateEventLoggerOptions(options: Omit<EventLoggerOptions, 'sinks'>): ((details: JsonObject) => JsonObject) | undefined {
+  const onError = options.onError ?? 'throw'
+  if (onError !== 'throw' && onError !== 'warn') {
+    throw new AuditrailError('options', `onError: expected "throw" | "warn", got ${JSON.stringify(onError)}`, { component: 'core', field: 'onError' })
+  }
+  validateIntegrityOptions(options.integrity, options.hmacKey)
+  if (options.actor !== undefined) validateEventInput('check', 'success', {}, null, false, options.actor)
+  return options.redact === undefined ? undefined : createRedactor(options.redact)
+}
+
+/** How many events a sink stores: its summary when it has a fast one, else by reading them. */
+function countStored(sink: AuditSink): number {
+  if (sink.summarize !== undefined) return sink.summarize().total_events
+  let count = 0
+  for (const _ of sink.read?.() ?? []) count++
+  return count
+}
+
+/**
  * Creates the core logger. Sinks subscribe to an internal RxJS Subject through {@link attachSink};
  * when one of several sinks fails, the others still receive the event, `logEvent` throws
  * (the one error, or an `io` error whose cause is an AggregateError), and `events$` does not emit it.
@@ -92,11 +132,13 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
   const clock = options.clock ?? createClock()
   const strict = options.strict ?? false
   const onError = options.onError ?? 'throw'
-  if (onError !== 'throw' && onError !== 'warn') {
-    throw new AuditrailError('options', `onError: expected "throw" | "warn", got ${JSON.stringify(onError)}`, { component: 'core', field: 'onError' })
-  }
+  const redactor = validateEventLoggerOptions(options)
+  const chained = options.integrity === 'sha256-chain'
+  const hmacKey = options.hmacKey
+  // Where the chain continues from: the first sink that stores events and can say which is newest.
+  const chainSink = sinks.find((sink) => sink.head !== undefined)
+  let ownHead: ChainHead | undefined
   const defaultActor = options.actor
-  if (defaultActor !== undefined) validateEventInput('check', 'success', {}, null, false, defaultActor)
   const preparing = sinks.filter((sink) => sink.prepare !== undefined)
   const persist$ = new Subject<AuditEvent>()
   const published$ = new Subject<AuditEvent>()
@@ -127,22 +169,42 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       if (closed) throw new AuditrailError('closed', 'logEvent after close', { component: 'core' })
       const input = validateEventInput(actionType, status, details, error, strict, callOptions?.actor ?? defaultActor)
       let failure: unknown
+      let previous: ChainHead | undefined
+      let startCount = 0
       try {
         for (const sink of preparing) {
           const newest = sink.prepare?.()
           if (newest !== undefined) clock.observe(newest)
         }
+        const stored = chainSink?.head?.()
+        previous = chainSink === undefined ? ownHead : chainHeadOf(stored)
+        // The chain starts on a log that already holds events: seq 1 commits to how many (counted once, under the lock).
+        startCount = chained && previous === undefined && stored !== undefined && chainSink !== undefined ? countStored(chainSink) : 0
+        if (!chained && previous !== undefined && chainSink !== undefined) {
+          throw new AuditrailError('options', `the log is hash-chained (newest seq ${previous.seq}): open it with integrity: "sha256-chain" so the chain continues`, {
+            component: 'core',
+            field: 'integrity',
+            ...(chainSink.path === undefined ? {} : { file: chainSink.path }),
+          })
+        }
       } catch (thrown) {
         failure = thrown
       }
-      const event: AuditEvent = Object.freeze({
+      const fields = {
         timestamp: clock.now(),
         action_type: input.action_type,
         status: input.status,
-        details: input.details,
+        details: redactor === undefined ? input.details : redactor(input.details),
         error: input.error,
         ...(input.actor === undefined ? {} : { actor: input.actor }),
-      })
+      }
+      let event: AuditEvent
+      if (chained) {
+        const seq = (previous?.seq ?? 0) + 1
+        event = Object.freeze({ ...fields, seq, hash: chainHash({ ...fields, seq }, previous?.hash ?? genesisHash(startCount), hmacKey) })
+      } else {
+        event = Object.freeze(fields)
+      }
       if (failure === undefined) {
         failures = []
         persist$.next(event)
@@ -154,6 +216,7 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
         emitAuditrailWarning('AUDITRAIL_NOT_PERSISTED', failure)
         return event
       }
+      if (chained) ownHead = chainHeadOf(event)
       published$.next(event)
       return event
     },

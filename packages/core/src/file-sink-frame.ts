@@ -1,11 +1,11 @@
 import * as path from 'node:path'
-import { AuditrailError, ioError } from './errors.js'
-import { nodeFileIo, statIfExists, type FileIo } from './file-io.js'
+import { AuditrailError, ioError, unsafePathError } from './errors.js'
+import { DEFAULT_FILE_MODE, DIRECTORY_MODE, nodeFileIo, statIfExists, type FileIo } from './file-io.js'
 import { createLockTenure, type LockTenureOptions } from './lock-tenure.js'
 
 /** The options every file sink takes. */
 export interface FileSinkOptions {
-  /** Directory of the log file. Created (recursively) at the first event. */
+  /** Directory of the log file. Created (recursively, mode 0700) at the first event; an existing one keeps its mode. */
   readonly rootLogDir: string
   /**
    * `'process'` (default): a returned write survives a crash of this process (it is in the OS page cache).
@@ -15,6 +15,13 @@ export interface FileSinkOptions {
   readonly durability?: 'process' | 'fsync'
   /** Cross-process lock: stale time, wait timeout, and how long to keep it between writes (`hold`). */
   readonly lock?: LockTenureOptions
+  /**
+   * Permission bits of the files the sink creates (the log, its temporary files, the lock's marker), further
+   * narrowed by the process umask. Default `0o600`: audit records often hold paths, parameters or user names, so
+   * only the owner reads them. Widen it (e.g. `0o640`, or `0o660` for writers of one group) to share the log; the
+   * world-write bit (`0o002`) is always refused. A whole-file rewrite gives the log this mode again.
+   */
+  readonly fileMode?: number
   /** File-system calls, for fault injection in tests. Default `node:fs`. */
   readonly io?: FileIo
 }
@@ -47,6 +54,11 @@ export interface FileSinkFrame<H extends LogFileHandler> {
   enter(): void
   /** Runs `body` holding the lock; on failure forgets the file state, releases the lock and throws an AuditrailError. */
   locked<T>(action: string, body: () => T): T
+  /**
+   * Like `locked`, for a read between `prepare` and `write` (the newest event, for the hash chain): when the lock is
+   * already held it does not count as a use, which could hand the lock to a waiter before the write it prepares.
+   */
+  peek<T>(action: string, body: () => T): T
   /** Wraps an error as an AuditrailError of this sink, naming the file. */
   fail(action: string, error: unknown): AuditrailError
   /** The shared AuditSink members. */
@@ -64,13 +76,15 @@ export function createFileSinkFrame<H extends LogFileHandler>(
   component: string,
   fileName: string,
   options: FileSinkOptions,
-  makeHandler: (io: FileIo, file: string, fsync: boolean) => H,
+  makeHandler: (io: FileIo, file: string, fsync: boolean, fileMode: number) => H,
 ): FileSinkFrame<H> {
   validateFileSinkOptions(component, options)
   const io = options.io ?? nodeFileIo
   const file = path.resolve(options.rootLogDir, fileName)
-  const log = makeHandler(io, file, options.durability === 'fsync')
-  const tenure = createLockTenure(file, component, { begin: (tookOver) => log.load(true, tookOver), end: () => log.tidy() }, options.lock)
+  const fileMode = options.fileMode ?? DEFAULT_FILE_MODE
+  const log = makeHandler(io, file, options.durability === 'fsync', fileMode)
+  const hooks = { begin: (tookOver: boolean) => log.load(true, tookOver), end: () => log.tidy() }
+  const tenure = createLockTenure(file, component, hooks, options.lock, fileMode)
   let closed = false
   let directoryMade = false
 
@@ -91,7 +105,7 @@ export function createFileSinkFrame<H extends LogFileHandler>(
       if (!directoryMade) {
         // The lock lives next to the file, so the directory must exist before the lock is taken.
         try {
-          io.mkdirSync(path.dirname(file), { recursive: true })
+          io.mkdirSync(path.dirname(file), { recursive: true, mode: DIRECTORY_MODE })
         } catch (error) {
           throw fail('create the log directory', error)
         }
@@ -117,6 +131,16 @@ export function createFileSinkFrame<H extends LogFileHandler>(
       tenure.used()
       return result
     },
+    peek(action, body) {
+      if (!tenure.held) return frame.locked(action, body)
+      try {
+        return body()
+      } catch (error) {
+        log.forget()
+        tenure.end()
+        throw fail(action, error)
+      }
+    },
     prepare() {
       frame.ensureOpen()
       frame.enter()
@@ -140,9 +164,13 @@ export function createFileSinkFrame<H extends LogFileHandler>(
     },
   }
 
-  // Fail early, before the first event, on a file we could never continue. Read-only: no lock needed.
+  // Fail early, before the first event, on a file we could never continue or a symbolic link planted at the log or
+  // its lock (the lock's own check refuses one planted later). Read-only: no lock needed.
   try {
-    if (statIfExists(io, file) !== undefined) log.load(false, false)
+    if (statIfExists(io, `${file}.lock`)?.isSymbolicLink() === true) throw unsafePathError(component, `${file}.lock`)
+    const stat = statIfExists(io, file)
+    if (stat?.isSymbolicLink() === true) throw unsafePathError(component, file)
+    if (stat !== undefined) log.load(false, false)
   } catch (error) {
     throw fail('open', error)
   } finally {
@@ -159,5 +187,10 @@ function validateFileSinkOptions(component: string, options: FileSinkOptions): v
   if (typeof options.rootLogDir !== 'string' || options.rootLogDir.length === 0) fail('rootLogDir', 'expected a non-empty string')
   if (options.durability !== undefined && options.durability !== 'process' && options.durability !== 'fsync') {
     fail('durability', `expected "process" | "fsync", got ${JSON.stringify(options.durability)}`)
+  }
+  const mode: unknown = options.fileMode
+  if (mode !== undefined && (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0 || mode > 0o777 || (mode & 0o002) !== 0)) {
+    const shown = typeof mode !== 'number' ? (JSON.stringify(mode) ?? String(mode)) : Number.isInteger(mode) && mode >= 0 ? `0o${mode.toString(8)}` : String(mode)
+    fail('fileMode', `expected permission bits within 0o000..0o777 without world-write (0o002), got ${shown}`)
   }
 }

@@ -7,6 +7,7 @@ export interface MemorySink extends AuditSink {
   /** Every event written so far, oldest first. */
   readonly events: readonly AuditEvent[]
   read(options?: ReadOptions): Iterable<AuditEvent>
+  head(): AuditEvent | undefined
 }
 
 /** Creates an in-memory sink. */
@@ -19,6 +20,9 @@ export function createMemorySink(): MemorySink {
     write(event) {
       if (closed) throw new AuditrailError('closed', 'write after close', { component: 'memory' })
       events.push(event)
+    },
+    head() {
+      return events[events.length - 1]
     },
     read(options = {}) {
       return options.order === 'newest-first' ? [...events].reverse() : [...events]

@@ -33,6 +33,12 @@ export interface AuditSink {
    */
   prepare?(): string | undefined
   /**
+   * Optional: the newest stored event, as read under the lock `prepare` took (or as this sink last wrote it). With
+   * `integrity: 'sha256-chain'` core continues the hash chain from it, so that writers sharing one file keep one
+   * chain; without integrity, core refuses to append unchained events after a chained one.
+   */
+  head?(): AuditEvent | undefined
+  /**
    * Optional: releases what the sink keeps between writes (a file sink's cross-process lock, which it holds
    * through a burst of writes) and leaves its file tidy. Events are persisted before this, by `write`.
    */

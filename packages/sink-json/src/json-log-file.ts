@@ -1,5 +1,8 @@
 import {
+  type AuditEvent,
   AuditrailError,
+  DEFAULT_FILE_MODE,
+  NOFOLLOW_FLAGS,
   readAt,
   removeStaleTemps,
   replaceFile,
@@ -9,7 +12,7 @@ import {
   type FileIo,
   type LogFileHandler,
 } from '@auditrail/core'
-import { parseForeignLog } from './json-decode.js'
+import { parseForeignLog, parseLine } from './json-decode.js'
 import { HEADER_END, LAYOUT_TAIL, decodeHeader, encodeChunk, encodeHeader, encodePrefix, gapFor, isGapByte } from './json-layout.js'
 import { recoverGap } from './json-recovery.js'
 
@@ -34,8 +37,10 @@ export interface JsonLogFile extends LogFileHandler {
   load(repair: boolean, tookOver?: boolean): void
   /** The newest stored event's timestamp, if any. */
   readonly newest: string | undefined
-  /** Appends one compact event line as the newest event. */
-  append(line: string, timestamp: string): void
+  /** The newest stored event, decoded on first use in a tenure (the hash chain continues from it). */
+  newestEvent(): AuditEvent | undefined
+  /** Appends one compact event line (`event` serialized) as the newest event. */
+  append(line: string, event: AuditEvent): void
   /** Before releasing the lock: records the gap end in a clean header. Never throws. */
   tidy(): void
   /** Makes every write so far durable: fdatasync of the file, and fsync of the directory after a rename. */
@@ -47,12 +52,17 @@ export interface JsonLogFile extends LogFileHandler {
   close(): void
 }
 
-/** Creates the file handler for `file`; every call must be made while holding the file's lock (except `load(false)`). */
-export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): JsonLogFile {
+/**
+ * Creates the file handler for `file`; every call must be made while holding the file's lock (except `load(false)`).
+ * Files it creates get `fileMode`; it opens the log with `O_NOFOLLOW`, so a symbolic link there fails with ELOOP.
+ */
+export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, fileMode = DEFAULT_FILE_MODE): JsonLogFile {
   let state: FileState | undefined
   let fd: number | undefined
   let ino: number | undefined
   let newest: string | undefined
+  // The newest event itself: `null` until someone asks, in this tenure (decoding it costs a parse per tenure).
+  let newestEvent: AuditEvent | undefined | null = null
   let dirty = false
   let renamed = false
   // Set once sync() is used: this writer promises durability at sync points, so tidying must keep order too.
@@ -77,9 +87,13 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
     })
   }
 
-  function readNewest(current: FileState): string | undefined {
+  function newestLine(current: FileState, whole: boolean): string | undefined {
     if (current.kind === 'missing') return undefined
-    const first = current.kind === 'foreign' ? current.lines[0] : current.empty ? undefined : lineAt(current.fd, current.gapEnd + 1)
+    return current.kind === 'foreign' ? current.lines[0] : current.empty ? undefined : lineAt(current.fd, current.gapEnd + 1, whole)
+  }
+
+  function readNewest(current: FileState): string | undefined {
+    const first = newestLine(current, false)
     if (first === undefined) return undefined
     const match = TIMESTAMP_PREFIX.exec(first)
     if (match !== null) return match[1]
@@ -87,13 +101,16 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
     return typeof value.timestamp === 'string' ? value.timestamp : undefined
   }
 
-  /** The line starting at `start`, read in growing blocks (our own lines start with the timestamp). */
-  function lineAt(lineFd: number, start: number): string {
+  /**
+   * The line starting at `start`, read in growing blocks; unless `whole`, only as far as needed to read the timestamp
+   * (our own lines start with it).
+   */
+  function lineAt(lineFd: number, start: number, whole = false): string {
     for (let length = 128; ; length *= 4) {
       const block = readAt(io, lineFd, start, length)
       const end = block.indexOf(0x0a)
       if (end !== -1) return block.toString('utf8', 0, end)
-      if (TIMESTAMP_PREFIX.test(block.toString('utf8'))) return block.toString('utf8')
+      if (!whole && TIMESTAMP_PREFIX.test(block.toString('utf8'))) return block.toString('utf8')
       if (block.length < length) return block.toString('utf8')
     }
   }
@@ -106,7 +123,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
     }
     if (fd === undefined || stat.ino !== ino) {
       closeFd()
-      fd = io.openSync(file, repair ? 'r+' : 'r')
+      fd = io.openSync(file, repair ? NOFOLLOW_FLAGS.update : NOFOLLOW_FLAGS.read)
       ino = io.fstatSync(fd).ino
       if (repair) removeStaleTemps(io, file)
     }
@@ -141,7 +158,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
       // Even in 'process' durability: renamed over the log unsynced, the new file could after a power cut be empty or
       // partial in place of a log whose events were long on disk (or covered by sync()). Rewrites are rare.
       if (!fsync) io.fdatasyncSync(tempFd)
-    })
+    }, fileMode)
     state = undefined
     dirty = false
     renamed = true
@@ -185,13 +202,21 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
     get newest() {
       return newest
     },
+    newestEvent() {
+      if (newestEvent === null) {
+        const line = newestLine(state ?? inspect(true), true)
+        newestEvent = line === undefined ? undefined : parseLine(line.endsWith(',') ? line.slice(0, -1) : line, file, 'the newest event')
+      }
+      return newestEvent
+    },
     load(repair) {
+      newestEvent = null
       dirty = false
       state = inspect(repair)
       // Read-only validation may meet a crashed writer's unrepaired head; the newest is only needed to write.
       newest = repair ? readNewest(state) : undefined
     },
-    append(line, timestamp) {
+    append(line, event) {
       const current = state ?? inspect(true)
       if (current.kind === 'missing') {
         rewrite(encodeChunk(line, true), LAYOUT_TAIL.length, (tempFd, at) => writeFully(io, tempFd, Buffer.from(LAYOUT_TAIL), at))
@@ -206,7 +231,8 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
           rewrite(chunk, bodyBytes, (tempFd, to) => copyRange(io, current.fd, current.gapEnd, bodyBytes, tempFd, to))
         }
       }
-      newest = timestamp
+      newest = event.timestamp
+      newestEvent = event
       // After a rewrite the file is a new inode; read its fresh, clean state within this same tenure.
       if (state === undefined) {
         try {
@@ -227,6 +253,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
     },
     forget() {
       state = undefined
+      newestEvent = null
       dirty = false
       closeFd()
     },
@@ -237,7 +264,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean): Jso
       if (current.kind === 'foreign') return { kind: 'lines', lines: current.lines }
       // Our own descriptor: bytes after the gap never change in place, and a rewrite renames a new inode over
       // the path, so this range stays consistent after the lock is released.
-      return { kind: 'range', fd: io.openSync(file, 'r'), start: current.gapEnd + 1, end: current.size - LAYOUT_TAIL.length }
+      return { kind: 'range', fd: io.openSync(file, NOFOLLOW_FLAGS.read), start: current.gapEnd + 1, end: current.size - LAYOUT_TAIL.length }
     },
     close() {
       state = undefined

@@ -27,6 +27,7 @@ export interface JsonSink extends AuditSink {
   readonly path: string
   read(options?: ReadOptions): Iterable<AuditEvent>
   prepare(): string | undefined
+  head(): AuditEvent | undefined
   flush(): void
   sync(): void
   summarize(): LogSummary
@@ -118,7 +119,11 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     write(event) {
       frame.ensureOpen()
       const line = JSON.stringify(event)
-      frame.locked('append', () => log.append(line, event.timestamp))
+      frame.locked('append', () => log.append(line, event))
+    },
+    head() {
+      frame.ensureOpen()
+      return frame.peek('read the newest event', () => log.newestEvent())
     },
     flush: frame.flush,
     sync: frame.sync,

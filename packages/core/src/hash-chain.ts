@@ -1,0 +1,90 @@
+import { createHash, createHmac } from 'node:crypto'
+import { canonicalJson } from './canonical-json.js'
+import type { AuditEvent } from './codecs.js'
+import { AuditrailError } from './errors.js'
+import type { JsonValue } from './json-value.js'
+
+/** The tamper-evidence modes: a SHA-256 hash chain (HMAC-SHA-256 when a key is given). */
+export type IntegrityMode = 'sha256-chain'
+
+/** The `previous hash` of the first chained event: 64 zeros. */
+export const GENESIS_HASH = '0'.repeat(64)
+
+/**
+ * The `previous hash` of seq 1 when `unchained` events were stored before the chain started (integrity turned on for
+ * an existing log): it commits to their number, so that inserting or deleting one of them breaks seq 1. Their
+ * contents are not covered. With none, {@link GENESIS_HASH}.
+ */
+export function genesisHash(unchained: number): string {
+  return unchained === 0 ? GENESIS_HASH : createHash('sha256').update(`auditrail-chain-start:${unchained}`, 'utf8').digest('hex')
+}
+
+/** Where a chain stands: the newest chained event's `seq` and `hash`. */
+export interface ChainHead {
+  readonly seq: number
+  readonly hash: string
+}
+
+/** An HMAC key: the raw bytes, or a string taken as its UTF-8 bytes. */
+export type HmacKey = string | Uint8Array
+
+/** The fields an event's hash covers: all of them but `hash`, and the previous hash. */
+export type ChainedFields = Omit<AuditEvent, 'hash'> & { readonly seq: number }
+
+/**
+ * The bytes hashed for one event: the canonical JSON (RFC 8785) of an object holding the event's fields — `timestamp`,
+ * `action_type`, `status`, `details`, `error`, `actor` when present, `seq` — and `prev`, the previous event's hash (or
+ * {@link GENESIS_HASH}). Other top-level keys are not covered. Anyone can recompute it, e.g. in Python:
+ * `json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()` for the usual values.
+ */
+export function chainMessage(event: ChainedFields, previousHash: string): string {
+  const covered: { [key: string]: JsonValue } = {
+    timestamp: event.timestamp,
+    action_type: event.action_type,
+    status: event.status,
+    details: event.details,
+    error: event.error,
+    seq: event.seq,
+    prev: previousHash,
+  }
+  if (event.actor !== undefined) covered.actor = event.actor
+  return canonicalJson(covered)
+}
+
+/** The hash of one event given the previous event's hash: SHA-256, or HMAC-SHA-256 with `hmacKey`, as lowercase hex. */
+export function chainHash(event: ChainedFields, previousHash: string, hmacKey?: HmacKey): string {
+  const message = chainMessage(event, previousHash)
+  const digest = hmacKey === undefined ? createHash('sha256') : createHmac('sha256', hmacKey)
+  return digest.update(message, 'utf8').digest('hex')
+}
+
+/** The chain head of a stored event, or `undefined` when it carries no chain fields. */
+export function chainHeadOf(event: AuditEvent | undefined): ChainHead | undefined {
+  return event?.seq !== undefined && event.hash !== undefined ? { seq: event.seq, hash: event.hash } : undefined
+}
+
+/** Parses `<seq>:<hash>` (what `verify` prints as the head), throwing an `options` error naming `field`. */
+export function parseChainHead(text: string, field = 'expectHead'): ChainHead {
+  const match = /^([1-9]\d{0,15}):([0-9a-f]{64})$/.exec(text.trim())
+  if (match === null || !Number.isSafeInteger(Number(match[1]))) {
+    throw new AuditrailError('options', `${field}: expected <seq>:<64 hex digits>, got ${JSON.stringify(text)}`, { component: 'core', field })
+  }
+  return { seq: Number(match[1]), hash: match[2] as string }
+}
+
+/** `<seq>:<hash>`, the form {@link parseChainHead} reads. */
+export function formatChainHead(head: ChainHead): string {
+  return `${head.seq}:${head.hash}`
+}
+
+/** Validates the integrity options of a logger before any I/O; returns the key as given. */
+export function validateIntegrityOptions(integrity: unknown, hmacKey: unknown): void {
+  const fail = (field: string, message: string): never => {
+    throw new AuditrailError('options', `${field}: ${message}`, { component: 'core', field })
+  }
+  if (integrity !== undefined && integrity !== 'sha256-chain') fail('integrity', `expected "sha256-chain", got ${JSON.stringify(integrity)}`)
+  if (hmacKey === undefined) return
+  if (integrity === undefined) fail('hmacKey', 'only used with integrity: "sha256-chain"')
+  if (typeof hmacKey !== 'string' && !(hmacKey instanceof Uint8Array)) fail('hmacKey', `expected a string or a Uint8Array, got ${typeof hmacKey}`)
+  if ((hmacKey as string | Uint8Array).length === 0) fail('hmacKey', 'must not be empty')
+}
