@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { AuditLogger, verifyLog, type VerifyLogResult } from 'auditrail'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { runPython } from './support/python.js'
 import { tempDir } from './support/temp-dir.js'
 
 /**
@@ -174,5 +175,31 @@ describe.each(['json', 'csv'] as const)('tamper evidence (%s)', (format) => {
     const wrong = verifyLog(written.file, { hmacKey: 'guess' })
     expect(wrong.ok).toBe(false)
     expect(wrong.chain?.firstBadSeq).toBe(1)
+  })
+})
+
+describe('the hash is recomputable without auditrail', () => {
+  // The README's Python line, applied to every event of a chained log in both formats.
+  const script = `
+import csv, hashlib, json, sys
+path, fmt = sys.argv[1], sys.argv[2]
+if fmt == 'json':
+    events = json.load(open(path, encoding='utf-8'))[::-1]
+else:
+    with open(path, newline='', encoding='utf-8') as f:
+        events = [dict(r, details=json.loads(r['details']) if r['details'] else {}, error=r['error'] or None, seq=int(r['seq'])) for r in csv.DictReader(f)]
+prev, ok = '0' * 64, []
+for e in events:
+    fields = {k: e[k] for k in ('timestamp', 'action_type', 'status', 'details', 'error', 'seq')}
+    if e.get('actor'): fields['actor'] = e['actor']
+    h = hashlib.sha256(json.dumps({**fields, "prev": prev}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    ok.append(h == e['hash'])
+    prev = e['hash']
+print(json.dumps(ok))
+`
+
+  test.each(['json', 'csv'] as const)('Python recomputes every hash of a %s log', (format) => {
+    const written = writeChained(format, 6, { actors: true })
+    expect(runPython<boolean[]>(script, written.file, format)).toEqual([true, true, true, true, true, true])
   })
 })

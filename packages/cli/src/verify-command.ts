@@ -105,9 +105,10 @@ export function createVerifyCommand(context: CliContext, env: NodeJS.ProcessEnv 
         const mode = hmacKey === undefined ? 'sha256' : 'hmac-sha256'
         if (chain.firstBadSeq !== undefined) out.write(`chain (${mode}): broken, first bad seq ${chain.firstBadSeq}\n`)
         else out.write(`chain (${mode}): seq 1–${chain.head?.seq ?? 0} verified${flags.expectHead === undefined ? '' : ', expected head present'}\n`)
-        if (head !== undefined) {
+        // A broken chain's newest seq and hash vouch for nothing: no head to keep.
+        if (head !== undefined && chain.firstBadSeq === undefined) {
           out.write(`head: ${formatChainHead(head)}\n`)
-          if (flags.expectHead === undefined && chain.firstBadSeq === undefined) {
+          if (flags.expectHead === undefined) {
             out.write(colors.dim('  (dropping the newest events leaves a valid chain: keep this head elsewhere and check later with --expect-head)\n'))
           }
         }

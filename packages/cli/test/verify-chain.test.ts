@@ -36,7 +36,7 @@ describe('auditrail verify on a hash-chained log', () => {
     const result = runCli(['verify', dir])
     expect(result.code).toBe(1)
     const edited = text.split('\n').findIndex((line) => line.includes('{"lr":1}')) + 1
-    expect(result.stdout).toContain(`${file}:${edited}: error [seq 2]: seq 2: the hash does not match the event (edited)`)
+    expect(result.stdout).toContain(`${file}:${edited}: error [seq 2]: the hash does not match the event (edited)`)
     expect(result.stdout).toContain('chain (sha256): broken, first bad seq 2')
     const json = JSON.parse(runCli(['verify', dir, '--json']).stdout) as { seq?: number; problem?: string; line: number }[]
     expect(json).toEqual([expect.objectContaining({ seq: 2, problem: 'hash-mismatch', line: edited })])

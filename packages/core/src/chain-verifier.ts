@@ -96,8 +96,8 @@ export function createChainVerifier(options: ChainVerifierOptions = {}): ChainVe
                 index,
                 message:
                   own.seq === 1 && unchainedBefore > 0
-                    ? `seq 1: the hash does not match the event and the ${unchainedBefore} older unchained events before it (edited, or events inserted or deleted before the chain${options.hmacKey === undefined ? '' : ', or another key'})`
-                    : `seq ${own.seq}: the hash does not match the event (edited${options.hmacKey === undefined ? '' : ', or another key'})`,
+                    ? `the hash does not match the event and the ${unchainedBefore} older unchained events before it (edited, or events inserted or deleted before the chain${options.hmacKey === undefined ? '' : ', or another key'})`
+                    : `the hash does not match the event (edited${options.hmacKey === undefined ? '' : ', or another key'})`,
               }
             : undefined
       // A seq at or before the previous one (a copy, or the older half of a swap) is reported and skipped: the chain
