@@ -46,7 +46,7 @@ describe('the demo', () => {
     expect(result.stderr).toBe('')
     expect(result.status).toBe(0)
     const path = join(dir, 'audit_log.json')
-    const events = (JSON.parse(readFileSync(path, 'utf8')) as Array<{ action_type: string; status: string; error: string | null }>).reverse()
+    const events = (JSON.parse(readFileSync(path, 'utf8')) as Array<{ action_type: string; status: string; error: string | null; actor?: string; seq?: number }>).reverse()
     expect(events.map((e) => [e.action_type, e.status])).toEqual(SESSION)
     expect(events.filter((e) => e.status === 'failed').map((e) => e.error)).toEqual(['Invalid query syntax: unexpected token ">>"', 'Checkpoint file not found: ckpt_999'])
     expect(result.stdout).toContain('11 events audited over gRPC (format: json)')
@@ -59,6 +59,11 @@ describe('the demo', () => {
     expect(result.stdout.match(/training: {8}running, mode audit, step 1200/g)).toHaveLength(2)
     expect(result.stdout).toContain('2 discarded, tags {"defect":3}')
     expect(result.stdout).toContain(`Log file: ${path} (11 events in all)`)
+    // Who did it and tamper evidence: every event names the client's user, and the chain verifies.
+    expect(events.every((e) => e.actor === 'ana@lab')).toBe(true)
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+    expect(result.stdout).toMatch(/Hash chain verified, seq 1–11; head 11:[0-9a-f]{64}\n/)
+    expect(result.stdout).toContain('FAILED checkpoint_restore at ')
   })
 
   it('honours AUDIT_LOG_FORMAT=csv and AUDIT_LOG_FORMAT=none', () => {

@@ -2,12 +2,13 @@
  * The Quick start demo: a real gRPC session against an audited ExperimentService, then the log's summary.
  * Starts the service on a free loopback port, plays a user's session through a real client, prints the
  * summary, the failures, the final state (from the service, and replayed from the log) and the log's path,
- * and exits 0.
+ * and exits 0. The log is hash-chained (`integrity: 'sha256-chain'`) and each event names its actor, the user the
+ * client sends as `x-user` metadata; the end of the run verifies the chain and prints its head.
  * Honours AUDIT_LOG_FORMAT (json, csv, none) and AUDITRAIL_DIR (default ./root_experiment).
  * `--serve` (or AUDITRAIL_DEMO_SERVE=1) keeps the server running afterwards for your own client;
  * AUDITRAIL_DEMO_PORT picks its port (default: a free one).
  */
-import { AuditLogger, summarizeEvents, type AuditEvent } from 'auditrail'
+import { AuditLogger, summarizeEvents, verifyLog, type AuditEvent } from 'auditrail'
 import { grpcErrorMessage } from '@auditrail/grpc'
 import { createExperimentClient, type ExperimentClient } from './experiment-client.js'
 import { EXPERIMENT_PROTO_PATH } from './experiment-service.js'
@@ -38,12 +39,12 @@ const session: readonly Step[] = [
   { label: 'write a note on val_loss @1200', call: (c) => c.experimentCommand({ plot_note: { plot_name: 'val_loss', point_id: 1200, note: 'after discarding mislabeled samples' } }) },
 ]
 
-const logger = new AuditLogger(process.env['AUDITRAIL_DIR'] ?? 'root_experiment', 'demo-resnet18')
+const logger = new AuditLogger(process.env['AUDITRAIL_DIR'] ?? 'root_experiment', 'demo-resnet18', { integrity: 'sha256-chain' })
 const audited: AuditEvent[] = []
 logger.events$.subscribe((event) => audited.push(event))
 const server = await startExperimentServer({ logger, port })
-const client = createExperimentClient(server.address)
-console.log(`ExperimentService (gRPC) listening on ${server.address}; playing a session through a real client:`)
+const client = createExperimentClient(server.address, {}, { user: 'ana@lab' })
+console.log(`ExperimentService (gRPC) listening on ${server.address}; playing ana@lab's session through a real client:`)
 
 for (const step of session) {
   try {
@@ -60,7 +61,7 @@ const summary = summarizeEvents(audited)
 console.log(`\nExperiment ${logger.experimentName}: ${summary.total_events} events audited over gRPC (format: ${logger.format})`)
 console.log('By action type:', summary.by_action_type)
 console.log('By status:     ', summary.by_status)
-for (const event of audited.filter((e) => e.status === 'failed')) console.log(`FAILED ${event.action_type} at ${event.timestamp}: ${event.error}`)
+for (const event of audited.filter((e) => e.status === 'failed')) console.log(`FAILED ${event.action_type} at ${event.timestamp} by ${event.actor ?? 'unknown'}: ${event.error}`)
 
 // Final state as the service reports it (GetExperimentState, read-only)...
 console.log('\nFinal state (GetExperimentState):')
@@ -74,7 +75,16 @@ console.log(`\nReplayed from ${logger.logPath ?? 'the session\'s events'}:`)
 for (const line of describeReplayedState(logger.logPath === undefined ? audited : logger.readEvents({ order: 'oldest-first' }))) console.log(line)
 
 if (logger.logPath === undefined) console.log('\nNo file written (AUDIT_LOG_FORMAT=none).')
-else console.log(`\nLog file: ${logger.logPath} (${logger.getLogSummary().total_events} events in all)`)
+else {
+  console.log(`\nLog file: ${logger.logPath} (${logger.getLogSummary().total_events} events in all)`)
+  const verified = verifyLog(logger.logPath)
+  const head = verified.chain?.head
+  console.log(
+    verified.ok && head !== undefined
+      ? `Hash chain verified, seq 1–${head.seq}; head ${head.seq}:${head.hash}\n  (keep the head elsewhere; later: npx -y pnpm@12.4.2 auditrail verify ${logger.rootLogDir} --expect-head ${head.seq}:${head.hash})`
+      : `Hash chain does NOT verify: ${verified.findings.map((f) => f.message).join('; ')}`,
+  )
+}
 
 if (serve) {
   client.close()

@@ -29,19 +29,31 @@ export interface ExperimentClient {
   close(): void
 }
 
-type UnaryMethod = (request: unknown, callback: (error: grpc.ServiceError | null, response: unknown) => void) => grpc.ClientUnaryCall
-type StreamMethod = (request: unknown) => grpc.ClientReadableStream<unknown>
+type UnaryMethod = (request: unknown, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response: unknown) => void) => grpc.ClientUnaryCall
+type StreamMethod = (request: unknown, metadata: grpc.Metadata) => grpc.ClientReadableStream<unknown>
+
+/** Options of {@link createExperimentClient}. */
+export interface ExperimentClientOptions {
+  /** Sent as the `x-user` metadata entry of every call: who the UI's user is (the demo server records it as the actor). */
+  readonly user?: string
+}
 
 /**
  * Connects to an ExperimentService at `address` (`host:port`) without TLS: loopback use only.
- * `channelOptions` go to grpc-js, e.g. `{ 'grpc.use_local_subchannel_pool': 1 }` for a connection of its own.
+ * `channelOptions` go to grpc-js, e.g. `{ 'grpc.use_local_subchannel_pool': 1 }` for a connection of its own;
+ * `options.user` is sent with every call as `x-user` metadata.
  */
-export function createExperimentClient(address: string, channelOptions: grpc.ChannelOptions = {}): ExperimentClient {
+export function createExperimentClient(address: string, channelOptions: grpc.ChannelOptions = {}, options: ExperimentClientOptions = {}): ExperimentClient {
   const { Client } = loadExperimentService()
+  const metadata = (): grpc.Metadata => {
+    const entries = new grpc.Metadata()
+    if (options.user !== undefined) entries.set('x-user', options.user)
+    return entries
+  }
   const client = new Client(address, grpc.credentials.createInsecure(), channelOptions) as unknown as Record<string, UnaryMethod & StreamMethod> & grpc.Client
   const unary = <T>(method: string, request: unknown): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      ;(client[method] as UnaryMethod).call(client, request, (error, response) => (error ? reject(error) : resolve(response as T)))
+      ;(client[method] as UnaryMethod).call(client, request, metadata(), (error, response) => (error ? reject(error) : resolve(response as T)))
     })
   return {
     experimentCommand: (request) => unary('ExperimentCommand', request),
@@ -51,7 +63,7 @@ export function createExperimentClient(address: string, channelOptions: grpc.Cha
     triggerEvaluation: (request) =>
       new Promise<EvaluationProgress[]>((resolve, reject) => {
         const messages: EvaluationProgress[] = []
-        const stream = (client['TriggerEvaluation'] as StreamMethod).call(client, request)
+        const stream = (client['TriggerEvaluation'] as StreamMethod).call(client, request, metadata())
         stream.on('data', (message: EvaluationProgress) => messages.push(message))
         stream.on('error', reject)
         stream.on('end', () => resolve(messages))

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js'
-import { createAuditedService, type AuditErrorHandler, type AuditEventWriter } from '@auditrail/grpc'
+import { createAuditedService, type ActorContext, type AuditErrorHandler, type AuditEventWriter } from '@auditrail/grpc'
 import { experimentAuditMapping } from './experiment-audit.js'
 import { createExperimentHandlers, loadExperimentService } from './experiment-service.js'
 import { createTrainer, type Trainer } from './trainer.js'
@@ -14,6 +14,11 @@ export interface ExperimentServerOptions {
   readonly failClosed?: boolean
   /** Receives audit failures. Default: the wrapper's (`process.emitWarning`). */
   readonly onAuditError?: AuditErrorHandler
+  /**
+   * Who made each call, from the call: by default the `x-user` metadata entry the client sends. The demo has no
+   * authentication, so this records who the client says it is; a real server would take an authenticated identity.
+   */
+  readonly actor?: (context: ActorContext) => string | undefined
   /** Loopback only by default: the demo's server has no authentication. Default `127.0.0.1`. */
   readonly host?: string
   /** Default `0`: a free port chosen by the system. */
@@ -30,6 +35,14 @@ export interface ExperimentServer {
   close(): Promise<void>
 }
 
+/** The `x-user` metadata entry, if the client sent a usable one (the logger refuses control characters). */
+function userFromMetadata({ metadata }: ActorContext): string | undefined {
+  const value = metadata.get('x-user')[0]
+  const user = typeof value === 'string' ? value.trim() : undefined
+  // eslint-disable-next-line no-control-regex
+  return user === undefined || user === '' || /[\u0000-\u001f\u007f]/.test(user) ? undefined : user
+}
+
 /** Starts the ExperimentService over a simulated trainer, every audited RPC logged through `logger`. */
 export async function startExperimentServer(options: ExperimentServerOptions): Promise<ExperimentServer> {
   const trainer = options.trainer ?? createTrainer()
@@ -39,6 +52,7 @@ export async function startExperimentServer(options: ExperimentServerOptions): P
     logger: options.logger,
     rpcs: experimentAuditMapping(trainer),
     failClosed: options.failClosed ?? false,
+    actor: options.actor ?? userFromMetadata,
     ...(options.onAuditError === undefined ? {} : { onAuditError: options.onAuditError }),
   })
   const server = new grpc.Server()

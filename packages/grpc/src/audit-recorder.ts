@@ -1,7 +1,7 @@
 import { AuditrailError, isAuditrailError, type AuditStatus, type DetailsInput } from '@auditrail/core'
 import type { Metadata } from '@grpc/grpc-js'
 import { auditUnavailable, grpcErrorMessage, type GrpcStatusError } from './grpc-error.js'
-import type { AuditEventWriter, RpcAudit, RpcAuditContext } from './rpc-audit.js'
+import type { ActorContext, AuditEventWriter, RpcAudit, RpcAuditContext } from './rpc-audit.js'
 
 /** Which call an audit failure concerns. */
 export interface AuditErrorContext {
@@ -48,6 +48,8 @@ export interface AuditRecorderOptions {
   readonly logger: AuditEventWriter
   readonly failClosed: boolean
   readonly onAuditError: AuditErrorHandler
+  /** Names who made a call (the event's `actor`); `undefined`: no actor. */
+  readonly actor?: ((context: ActorContext) => string | undefined) | undefined
 }
 
 const REFUSED = 'refused: the audit log could not be written (fail-closed)'
@@ -86,7 +88,7 @@ function peerOf(call: AuditedCall): string {
  * failed; while shut, each call is refused without running its handler and tries to record its refusal,
  * and the first write that succeeds opens the gate again.
  */
-export function createAuditRecorder({ logger, failClosed, onAuditError }: AuditRecorderOptions): AuditRecorder {
+export function createAuditRecorder({ logger, failClosed, onAuditError, actor }: AuditRecorderOptions): AuditRecorder {
   let writeFailure: AuditrailError | undefined
 
   function report(error: AuditrailError, context: AuditErrorContext): void {
@@ -98,17 +100,23 @@ export function createAuditRecorder({ logger, failClosed, onAuditError }: AuditR
   }
 
   /** Writes one event; returns the failure, if any. Only logger failures (not bad details) shut the gate. */
-  function write(rpc: string, actionType: string, outcome: CallOutcome, details: () => DetailsInput, request: unknown): AuditrailError | undefined {
+  function write(rpc: string, actionType: string, outcome: CallOutcome, details: () => DetailsInput, call: AuditedCall): AuditrailError | undefined {
+    const { request } = call
     let built: DetailsInput
+    let who: string | undefined
+    let part = 'details'
     try {
       built = details()
+      part = 'actor'
+      who = actor?.({ rpc, request, metadata: call.metadata, peer: peerOf(call) })
     } catch (cause) {
-      const error = mappingError(rpc, 'details', cause)
+      const error = mappingError(rpc, part, cause)
       report(error, { rpc, actionType, request })
       return error
     }
     try {
-      logger.logEvent(actionType, outcome.status, built, outcome.error)
+      if (who === undefined) logger.logEvent(actionType, outcome.status, built, outcome.error)
+      else logger.logEvent(actionType, outcome.status, built, outcome.error, { actor: who })
       writeFailure = undefined
       return undefined
     } catch (cause) {
@@ -148,7 +156,7 @@ export function createAuditRecorder({ logger, failClosed, onAuditError }: AuditR
         const cause = writeFailure ?? new AuditrailError('closed', `${rpc}: the audit logger is closed`, { component: 'grpc', field: rpc })
         if (logger.closed !== true) {
           const refused: CallOutcome = { status: 'failed', error: REFUSED, response: undefined }
-          write(rpc, chosen, refused, detailsOf(refused, before), request)
+          write(rpc, chosen, refused, detailsOf(refused, before), call)
         }
         return { refusal: auditUnavailable(rpc, cause, false) }
       }
@@ -164,7 +172,7 @@ export function createAuditRecorder({ logger, failClosed, onAuditError }: AuditR
               report(error, { rpc, actionType: chosen, request })
               return failClosed ? auditUnavailable(rpc, error, true) : undefined
             }
-            const error = write(rpc, chosen, outcome, detailsOf(outcome, after), request)
+            const error = write(rpc, chosen, outcome, detailsOf(outcome, after), call)
             return error !== undefined && failClosed ? auditUnavailable(rpc, error, true) : undefined
           },
         },

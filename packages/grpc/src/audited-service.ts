@@ -2,7 +2,7 @@ import { AuditrailError } from '@auditrail/core'
 import type { handleServerStreamingCall, handleUnaryCall, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js'
 import { auditServerStream, auditUnary } from './audited-handlers.js'
 import { createAuditRecorder, type AuditErrorHandler } from './audit-recorder.js'
-import { READ_ONLY, type AuditEventWriter, type RpcAudit, type RpcAuditMapping } from './rpc-audit.js'
+import { READ_ONLY, type ActorContext, type AuditEventWriter, type RpcAudit, type RpcAuditMapping } from './rpc-audit.js'
 
 /** Options of {@link createAuditedService}. */
 export interface AuditedServiceOptions {
@@ -22,6 +22,12 @@ export interface AuditedServiceOptions {
   readonly failClosed?: boolean
   /** Receives every audit failure. Default: `process.emitWarning`, so it reaches stderr without stopping the server. */
   readonly onAuditError?: AuditErrorHandler
+  /**
+   * Names who made each call: the event's `actor` (e.g. from an authenticated identity, or a metadata entry such as
+   * `x-user` — which records what the client claims, unless your server checks it). Returning `undefined` logs no
+   * actor (the logger's default `actor`, if it has one, applies). Default: none.
+   */
+  readonly actor?: (context: ActorContext) => string | undefined
 }
 
 function optionsError(message: string, field: string): AuditrailError {
@@ -63,6 +69,7 @@ export function createAuditedService<I extends UntypedServiceImplementation>(ser
   if (typeof logger?.logEvent !== 'function') throw optionsError('logger: expected an object with a logEvent method', 'logger')
   if (typeof rpcs !== 'object' || rpcs === null) throw optionsError('rpcs: expected an object mapping every RPC of the service', 'rpcs')
   if (options.onAuditError !== undefined && typeof options.onAuditError !== 'function') throw optionsError('onAuditError: expected a function', 'onAuditError')
+  if (options.actor !== undefined && typeof options.actor !== 'function') throw optionsError('actor: expected a function of the call', 'actor')
 
   const known = new Set<string>()
   const missing: string[] = []
@@ -90,6 +97,7 @@ export function createAuditedService<I extends UntypedServiceImplementation>(ser
     logger,
     failClosed: options.failClosed ?? false,
     onAuditError: options.onAuditError ?? ((error) => process.emitWarning(error)),
+    actor: options.actor,
   })
   const wrapped: UntypedServiceImplementation = { ...implementation }
   for (const { name, key, audit, stream } of plan) {

@@ -1,7 +1,7 @@
 export { createAuditedService } from './audited-service.js'
 export type { AuditedServiceOptions } from './audited-service.js'
 export { READ_ONLY, defineRpcAudit } from './rpc-audit.js'
-export type { AuditEventWriter, RpcAudit, RpcAuditContext, RpcAuditMapping } from './rpc-audit.js'
+export type { ActorContext, AuditEventWriter, RpcAudit, RpcAuditContext, RpcAuditMapping } from './rpc-audit.js'
 export type { AuditErrorContext, AuditErrorHandler } from './audit-recorder.js'
 export { grpcErrorMessage } from './grpc-error.js'
 export type { GrpcStatusError } from './grpc-error.js'

@@ -7,9 +7,18 @@ import type { Metadata } from '@grpc/grpc-js'
  */
 export interface AuditEventWriter {
   /** Persists one event, or throws; the wrapper calls it once per audited call. */
-  logEvent(actionType: string, status: AuditStatus, details?: DetailsInput | null, error?: string | null): unknown
+  logEvent(actionType: string, status: AuditStatus, details?: DetailsInput | null, error?: string | null, options?: { readonly actor?: string }): unknown
   /** When present and `true`, fail-closed mode refuses calls without trying to write (core's `EventLogger` has it). */
   readonly closed?: boolean
+}
+
+/** What `actor` is given to name who made a call. */
+export interface ActorContext {
+  readonly rpc: string
+  readonly request: unknown
+  /** The caller's request metadata (what the client asserts, unless your server authenticated it). */
+  readonly metadata: Metadata
+  readonly peer: string
 }
 
 /** Everything known about one handled call when its event is built. */
