@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { checkInvariants, type AuditEvent, type AuditSink, type FileIo } from '@auditrail/core'
+import { chainHash, checkInvariants, GENESIS_HASH, type AuditEvent, type AuditSink, type FileIo } from '@auditrail/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { auditEventsArbitrary } from './arbitraries.js'
@@ -41,6 +41,17 @@ function readAll(sink: AuditSink): AuditEvent[] {
   return [...sink.read({ order: 'oldest-first' })]
 }
 
+/** `events` with an actor on every other one and a valid hash chain, as a logger with `integrity` and `actor` writes them. */
+function withActorsAndChain(events: readonly AuditEvent[]): AuditEvent[] {
+  let previous = GENESIS_HASH
+  return events.map((event, i) => {
+    const fields = { ...event, ...(i % 2 === 0 ? { actor: `user ${i}` } : {}), seq: i + 1 }
+    const hash = chainHash(fields, previous)
+    previous = hash
+    return { ...fields, hash }
+  })
+}
+
 /**
  * Registers the conformance suite for one sink with vitest: it keeps order, loses nothing acknowledged,
  * reports failures by throwing while keeping earlier events, and honours close(). One call, e.g.
@@ -63,6 +74,32 @@ export function describeSinkConformance(target: SinkConformanceTarget, options: 
             expect(checkInvariants(readAll(sink), { order: 'oldest-first', acknowledged: [events] })).toEqual([])
           }
           sink.close()
+        }),
+        params,
+      )
+    })
+
+    it('keeps the optional actor, seq and hash fields; head(), when implemented, is the newest event written', () => {
+      fc.assert(
+        fc.property(auditEventsArbitrary({ minLength: 1, maxLength: 8 }), (plain) => {
+          const events = withActorsAndChain(plain)
+          const dir = fresh()
+          const sink = target.create({ dir, io: createFaultyIo() })
+          sink.prepare?.()
+          expect(sink.head?.()).toBeUndefined()
+          for (const event of events) {
+            sink.prepare?.()
+            sink.write(event)
+            if (sink.head !== undefined) expect(sameJson([sink.head() as AuditEvent])).toEqual(sameJson([event]))
+          }
+          if (read) expect(sameJson(readAll(sink))).toEqual(sameJson(events))
+          sink.close()
+          if (persistent && sink.head !== undefined) {
+            const again = target.create({ dir, io: createFaultyIo() })
+            again.prepare?.()
+            expect(sameJson([again.head?.() as AuditEvent])).toEqual(sameJson([events[events.length - 1] as AuditEvent]))
+            again.close()
+          }
         }),
         params,
       )
