@@ -23,8 +23,8 @@ afterEach(async () => {
 })
 
 /** Starts one worker writer; resolves with the events its logEvent calls returned. */
-function startWorker(dir: string, format: FileFormat, writer: number, gate: SharedArrayBuffer): { done: Promise<AuditEvent[]> } {
-  const worker = new Worker(THREAD_WRITER, { workerData: { dir, format, writer, count: EVENTS_PER_WORKER, gate } })
+function startWorker(dir: string, format: FileFormat, writer: number, gate: SharedArrayBuffer, integrity: boolean): { done: Promise<AuditEvent[]> } {
+  const worker = new Worker(THREAD_WRITER, { workerData: { dir, format, writer, count: EVENTS_PER_WORKER, gate, integrity } })
   started.add(worker)
   const done = new Promise<AuditEvent[]>((resolve, reject) => {
     let acks: AuditEvent[] | undefined
@@ -40,8 +40,8 @@ function startWorker(dir: string, format: FileFormat, writer: number, gate: Shar
 }
 
 /** A main-thread logger writing one event per event-loop turn, as a server handling requests would. */
-async function mainThreadWriter(dir: string, format: FileFormat, writer: number): Promise<AuditEvent[]> {
-  const logger = new AuditLogger(dir, `main-${writer}`, { format, lock: { staleMs: 2000 } })
+async function mainThreadWriter(dir: string, format: FileFormat, writer: number, integrity: boolean): Promise<AuditEvent[]> {
+  const logger = new AuditLogger(dir, `main-${writer}`, { format, lock: { staleMs: 2000 }, ...(integrity ? { integrity: 'sha256-chain' as const } : {}) })
   const acks: AuditEvent[] = []
   try {
     for (let seq = 0; seq < EVENTS_PER_MAIN_LOGGER; seq++) {
@@ -55,15 +55,20 @@ async function mainThreadWriter(dir: string, format: FileFormat, writer: number)
 }
 
 describe('worker_threads and main-thread loggers on one directory', () => {
-  it.each(['json', 'csv'] as const)(
-    `%s: ${WORKERS} workers × ${EVENTS_PER_WORKER} events and ${MAIN_LOGGERS} main-thread loggers lose, duplicate and reorder nothing`,
-    async (format) => {
+  it.each([
+    ['json', false],
+    ['csv', false],
+    ['json', true],
+    ['csv', true],
+  ] as const)(
+    `%s (hash chain: %s): ${WORKERS} workers × ${EVENTS_PER_WORKER} events and ${MAIN_LOGGERS} main-thread loggers lose, duplicate and reorder nothing`,
+    async (format, integrity) => {
       const dir = tempDir('auditrail-threads-')
       try {
         // flags[0]: the gate (0 closed, 1 open); flags[1]: workers waiting at it.
         const gate = new SharedArrayBuffer(8)
         const flags = new Int32Array(gate)
-        const workers = Array.from({ length: WORKERS }, (_, writer) => startWorker(dir, format, writer, gate))
+        const workers = Array.from({ length: WORKERS }, (_, writer) => startWorker(dir, format, writer, gate, integrity))
         const arrived = Promise.race([
           (async () => {
             while (Atomics.load(flags, 1) < WORKERS) await delay(5)
@@ -74,11 +79,12 @@ describe('worker_threads and main-thread loggers on one directory', () => {
         await arrived
         Atomics.store(flags, 0, 1)
         Atomics.notify(flags, 0)
-        const main = Array.from({ length: MAIN_LOGGERS }, (_, i) => mainThreadWriter(dir, format, WORKERS + i))
+        const main = Array.from({ length: MAIN_LOGGERS }, (_, i) => mainThreadWriter(dir, format, WORKERS + i, integrity))
         const acks = await Promise.all([...workers.map((w) => w.done), ...main])
 
         const records: WriterRecord[] = acks.map((events, writer) => ({ writer, acks: events, inFlight: undefined, errors: [] }))
-        const { events, problems } = checkLog(dir, format, records)
+        // With the chain on, every writer continued one chain: checkLog verifies it.
+        const { events, problems } = checkLog(dir, format, records, { integrity })
         expect(problems).toEqual([])
         expect(events).toHaveLength(WORKERS * EVENTS_PER_WORKER + MAIN_LOGGERS * EVENTS_PER_MAIN_LOGGER)
         // The writers really overlapped: one after another, the log would switch writer only WORKERS + MAIN_LOGGERS - 1 times.
