@@ -17,20 +17,27 @@ export interface ClockOptions {
 /** Re-anchor on the wall clock when it runs ahead of us by more than this (a forward step or accumulated drift). */
 const MAX_LAG_US = 2_000
 
-// The millisecond part of the last formatted timestamp: consecutive events mostly share it.
-let cachedMs = Number.NaN
-let cachedPrefix = ''
+/**
+ * A formatter that caches the millisecond part of the last timestamp it formatted: consecutive events mostly share it.
+ * Each clock has its own, so that other callers formatting other times (a tool, a benchmark's sample events) do not
+ * evict the clock's entry on every event: a miss costs a `Date#toISOString()`, about 0.35 µs.
+ */
+function createMicrosFormatter(): (micros: number) => string {
+  let cachedMs = Number.NaN
+  let cachedPrefix = ''
+  return (micros) => {
+    const ms = Math.floor(micros / 1000)
+    if (ms !== cachedMs) {
+      cachedMs = ms
+      cachedPrefix = new Date(ms).toISOString().slice(0, 23)
+    }
+    const us = micros - ms * 1000
+    return `${cachedPrefix}${us < 10 ? '00' : us < 100 ? '0' : ''}${us}Z`
+  }
+}
 
 /** Formats microseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
-export function formatMicros(micros: number): string {
-  const ms = Math.floor(micros / 1000)
-  if (ms !== cachedMs) {
-    cachedMs = ms
-    cachedPrefix = new Date(ms).toISOString().slice(0, 23)
-  }
-  const us = micros - ms * 1000
-  return `${cachedPrefix}${us < 10 ? '00' : us < 100 ? '0' : ''}${us}Z`
-}
+export const formatMicros: (micros: number) => string = createMicrosFormatter()
 
 /** Parses an ISO 8601 UTC timestamp to microseconds since the epoch (fraction digits past six are dropped). */
 export function parseMicros(timestamp: string): number {
@@ -55,6 +62,7 @@ export function createClock(options: ClockOptions = {}): Clock {
   let anchorNs = monotonicNs()
   let last = -Infinity
   let lastText = ''
+  const format = createMicrosFormatter()
 
   return {
     now() {
@@ -67,7 +75,7 @@ export function createClock(options: ClockOptions = {}): Clock {
         micros = wallUs
       }
       last = micros > last ? micros : last + 1
-      lastText = formatMicros(last)
+      lastText = format(last)
       return lastText
     },
     observe(timestamp) {
