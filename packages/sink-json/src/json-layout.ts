@@ -56,9 +56,9 @@ export function decodeHeader(head: Buffer): JsonHeader | undefined {
   return { gapEnd, dirty: flag === 0x09 }
 }
 
-/** `[`, a clean header pointing after a gap of `gapBytes` spaces, and the gap. */
-export function encodePrefix(gapBytes: number): Buffer {
-  const prefix = Buffer.alloc(HEADER_END + gapBytes, 0x20)
+/** `[`, a clean header pointing after a gap of `gapBytes` spaces, and the gap; only its first `length` bytes if given. */
+export function encodePrefix(gapBytes: number, length = HEADER_END + gapBytes): Buffer {
+  const prefix = Buffer.alloc(length, 0x20)
   prefix[0] = 0x5b
   encodeHeader({ gapEnd: HEADER_END + gapBytes, dirty: false }).copy(prefix, MAGIC_OFFSET)
   return prefix

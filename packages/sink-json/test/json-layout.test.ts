@@ -64,6 +64,12 @@ describe('prefix and chunks', () => {
     }
   })
 
+  it('encodePrefix with a length is the start of the whole prefix', () => {
+    for (const [gap, length] of [[16_384, 16_384], [40_000, 16_384], [10, HEADER_END + 10], [100, HEADER_END]]) {
+      expect(encodePrefix(gap as number, length)).toEqual(encodePrefix(gap as number).subarray(0, length))
+    }
+  })
+
   it('a prefix, a first chunk and the tail make a valid one-event array', () => {
     const text = Buffer.concat([encodePrefix(10), encodeChunk('{"a":1}', true), Buffer.from(LAYOUT_TAIL)]).toString()
     expect(JSON.parse(text)).toEqual([{ a: 1 }])

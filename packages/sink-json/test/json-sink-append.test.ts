@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import { nodeFileIo } from '@auditrail/core'
 import { createJsonSink } from '../src/index.js'
 import { decodeHeader, HEADER_END } from '../src/json-layout.js'
 import { logPath, makeEvent, parseLog, python, readLogBytes, tempLogDir } from './event-factory.js'
@@ -119,5 +120,23 @@ describe('appending to audit_log.json', () => {
     sink.write(makeEvent(2))
     sink.close()
     expect(parseLog(dir)).toEqual([makeEvent(2), filling, makeEvent(0)])
+  })
+
+  it('lays down a new gap in writes of at most 16 KiB, so appends into it stay cheap (small page-cache folios)', () => {
+    const dir = tempLogDir()
+    // The sizes of the writes made only of prefix bytes (`[`, header, gap); the body is copied in larger blocks.
+    const sizes: number[] = []
+    const io = { ...nodeFileIo, writeSync: (fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null) => {
+      if (buffer.subarray(offset, offset + length).every((byte) => byte === 0x20 || byte === 0x09 || byte === 0x5b)) sizes.push(length)
+      return nodeFileIo.writeSync(fd, buffer, offset, length, position)
+    } }
+    const sink = createJsonSink({ rootLogDir: dir, io })
+    // Enough events for a rewrite whose gap is twice the minimum (half of a body over 64 KiB).
+    const events = Array.from({ length: 400 }, (_, i) => makeEvent(i, { text: 'x'.repeat(200) }))
+    for (const event of events) sink.write(event)
+    sink.close()
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(16 * 1024)
+    expect(decodeHeader(readLogBytes(dir).subarray(0, HEADER_END))?.gapEnd).toBeGreaterThan(32 * 1024)
+    expect(parseLog(dir)).toEqual([...events].reverse())
   })
 })
