@@ -2,7 +2,6 @@ import { createHash, createHmac } from 'node:crypto'
 import { canonicalJson } from './canonical-json.js'
 import type { AuditEvent } from './codecs.js'
 import { AuditrailError } from './errors.js'
-import type { JsonValue } from './json-value.js'
 
 /** The tamper-evidence modes: a SHA-256 hash chain (HMAC-SHA-256 when a key is given). */
 export type IntegrityMode = 'sha256-chain'
@@ -38,17 +37,13 @@ export type ChainedFields = Omit<AuditEvent, 'hash'> & { readonly seq: number }
  * `json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()` for the usual values.
  */
 export function chainMessage(event: ChainedFields, previousHash: string): string {
-  const covered: { [key: string]: JsonValue } = {
-    timestamp: event.timestamp,
-    action_type: event.action_type,
-    status: event.status,
-    details: event.details,
-    error: event.error,
-    seq: event.seq,
-    prev: previousHash,
-  }
-  if (event.actor !== undefined) covered.actor = event.actor
-  return canonicalJson(covered)
+  // The outer object spelled out with its keys already in canonical (sorted) order; only details need sorting.
+  const actor = event.actor === undefined ? '' : `"actor":${JSON.stringify(event.actor)},`
+  return (
+    `{"action_type":${JSON.stringify(event.action_type)},${actor}"details":${canonicalJson(event.details)},` +
+    `"error":${JSON.stringify(event.error)},"prev":${JSON.stringify(previousHash)},"seq":${JSON.stringify(event.seq)},` +
+    `"status":${JSON.stringify(event.status)},"timestamp":${JSON.stringify(event.timestamp)}}`
+  )
 }
 
 /** The hash of one event given the previous event's hash: SHA-256, or HMAC-SHA-256 with `hmacKey`, as lowercase hex. */

@@ -57,6 +57,12 @@ describe('canonicalJson', () => {
   test('sorts keys at every depth, without whitespace (RFC 8785)', () => {
     expect(canonicalJson({ b: [{ z: 1, a: null }], a: 'é', '': true })).toBe('{"":true,"a":"é","b":[{"a":null,"z":1}]}')
   })
+
+  test('array-index keys and __proto__ sort as strings too (the path that cannot reorder an object)', () => {
+    expect(canonicalJson({ a: 3, '9': 2, '10': 1 })).toBe('{"10":1,"9":2,"a":3}')
+    const withProto = JSON.parse('{"z":1,"__proto__":{"b":2,"a":1}}') as JsonValue
+    expect(canonicalJson(withProto)).toBe('{"__proto__":{"a":1,"b":2},"z":1}')
+  })
 })
 
 describe('chainHash', () => {
