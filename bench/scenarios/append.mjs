@@ -27,9 +27,9 @@ async function floor(reps, count, perTurn = false) {
   return result
 }
 
-/** auditrail's logEvent, in a burst or one event per turn. */
-async function ours(format, reps, count, perTurn = false) {
-  const logger = new AuditLogger(tempDir(`ours-${format}`), 'bench', { format })
+/** auditrail's logEvent, in a burst or one event per turn; `options` are more AuditLogger options (e.g. integrity). */
+async function ours(format, reps, count, perTurn = false, options = {}) {
+  const logger = new AuditLogger(tempDir(`ours-${format}`), 'bench', { format, ...options })
   const result = await perOp(reps, count, async (r) => {
     for (let i = 0; i < count; i++) {
       log(logger, r * count + i)
@@ -95,6 +95,9 @@ export async function appendScenarios({ quick }) {
   const jsonBurst = await ours('json', reps, burst)
   const csvBurst = await ours('csv', reps, burst)
   const pinoBurst = await viaPino(reps, burst)
+  // Issue #6's options cost something per event: the hash chain (one SHA-256 of the canonical event) and redaction.
+  const chainedBurst = await ours('json', reps, burst, false, { integrity: 'sha256-chain' })
+  const redactedBurst = await ours('json', reps, burst, false, { redact: ['token', 'password', 'api_key', 'auth.secret'] })
   const floorTurn = await floor(reps, turns, true)
   const jsonTurn = await ours('json', reps, turns, true)
   const at1k = await appendAt(1_000, reps, burst)
@@ -124,6 +127,8 @@ export async function appendScenarios({ quick }) {
     { scenario: 'JSON logEvent burst (validate, stamp, lock, write)', value: jsonBurst, baseline: floorBurst, baselineName: 'stringify+writeSync', target: '≤ 2×', ok: jsonBurst / floorBurst <= 2 },
     { scenario: 'CSV logEvent burst', value: csvBurst, baseline: floorBurst, baselineName: 'stringify+writeSync', target: '≤ 2×', ok: csvBurst / floorBurst <= 2 },
     { scenario: 'JSON logEvent burst vs pino sync destination', value: jsonBurst, baseline: pinoBurst, baselineName: 'pino sync', target: '≤ 1.0×', ok: jsonBurst / pinoBurst <= 1 },
+    { scenario: "JSON logEvent burst with integrity 'sha256-chain'", value: chainedBurst, baseline: jsonBurst, baselineName: 'without', target: 'reported', ok: true },
+    { scenario: 'JSON logEvent burst with redact (4 keys, none present)', value: redactedBurst, baseline: jsonBurst, baselineName: 'without', target: 'reported', ok: true },
     { scenario: 'JSON logEvent, one event per event-loop turn', value: jsonTurn, baseline: floorTurn, baselineName: 'floor, one per turn', target: '≤ 5×', ok: jsonTurn / floorTurn <= 5 },
     { scenario: 'another process waiting for the lock meanwhile (ms, median)', value: waits.sort((a, b) => a - b)[waits.length >> 1] * 1000, baseline: undefined, baselineName: '', target: 'reported', ok: true },
     { scenario: 'JSON append at 1,000 stored vs the original algorithm', value: at1k, baseline: original1k, baselineName: 'read+insert+rewrite', target: 'reported', ok: true },

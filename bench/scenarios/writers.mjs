@@ -5,7 +5,8 @@ import { median, tempDir } from '../measure.mjs'
 
 async function throughput(processes, perProcess) {
   const dir = tempDir(`writers-${processes}`)
-  const startAt = Date.now() + 300
+  // Time for every child to start and warm up (20,000 events each, 8 at once on this machine's cores) before the start.
+  const startAt = Date.now() + 300 + processes * 250
   const runs = await Promise.all(Array.from({ length: processes }, (_, id) => runChild('writer', dir, 'json', perProcess, id, startAt)))
   const start = Math.min(...runs.map((r) => r.startMs))
   const end = Math.max(...runs.map((r) => r.endMs))
