@@ -5,7 +5,6 @@ import {
   NOFOLLOW_FLAGS,
   readAt,
   removeStaleTemps,
-  replaceFile,
   statIfExists,
   syncFile,
   writeFully,
@@ -13,13 +12,11 @@ import {
   type LogFileHandler,
 } from '@auditrail/core'
 import { parseForeignLog, parseLine } from './json-decode.js'
-import { HEADER_END, LAYOUT_TAIL, decodeHeader, encodeChunk, encodeHeader, encodePrefix, gapFor, isGapByte } from './json-layout.js'
+import { HEADER_END, LAYOUT_TAIL, decodeHeader, encodeChunk, encodeHeader, isGapByte } from './json-layout.js'
 import { recoverGap } from './json-recovery.js'
+import { copyRange, rewriteJsonLog } from './json-rewrite.js'
 
 const COMPONENT = 'sink-json'
-/** Size of the writes that lay down a new file's gap (see `rewrite`): small page-cache folios for later appends. */
-const GAP_PIECE_BYTES = 16 * 1024
-const GAP_PIECE = Buffer.alloc(GAP_PIECE_BYTES, 0x20)
 const TIMESTAMP_PREFIX = /^\{"timestamp":"([^"\\]{1,40})"/
 
 /** What is known of the file while the lock is held. */
@@ -153,24 +150,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
 
   /** Writes a whole new file (prefix, the new chunk, then `body`) and renames it over the log. */
   function rewrite(chunk: Buffer, bodyBytes: number, writeBody: (tempFd: number, at: number) => void): void {
-    const gapBytes = gapFor(bodyBytes + chunk.length, chunk.length) - chunk.length
-    const prefixLength = HEADER_END + gapBytes
-    replaceFile(io, file, fsync, (tempFd) => {
-      // The gap in small aligned pieces, not one write: Linux (ext4 with large folios, kernel 6.16+) caches what one
-      // big write wrote in folios of up to 2 MiB, and every later small write into such a folio walks all its blocks
-      // (ext4_block_write_begin, block_commit_write). Measured on kernel 6.18 ext4: a 250 B write into the gap took
-      // 3–7 µs after a one-write gap of 5–17 MiB, 0.9 µs after 16 KiB pieces (an append costs ~1 µs).
-      // The pieces after the first are one shared buffer of spaces: no gap-sized buffer (125 MB at 1M events).
-      writeFully(io, tempFd, encodePrefix(gapBytes, Math.min(prefixLength, GAP_PIECE_BYTES)), 0)
-      for (let at = GAP_PIECE_BYTES; at < prefixLength; at += GAP_PIECE_BYTES) {
-        writeFully(io, tempFd, GAP_PIECE.subarray(0, Math.min(GAP_PIECE_BYTES, prefixLength - at)), at)
-      }
-      writeFully(io, tempFd, chunk, prefixLength)
-      writeBody(tempFd, prefixLength + chunk.length)
-      // Even in 'process' durability: renamed over the log unsynced, the new file could after a power cut be empty or
-      // partial in place of a log whose events were long on disk (or covered by sync()). Rewrites are rare.
-      if (!fsync) io.fdatasyncSync(tempFd)
-    }, fileMode)
+    rewriteJsonLog({ io, file, fsync, fileMode }, chunk, bodyBytes, writeBody)
     state = undefined
     dirty = false
     renamed = true
@@ -296,18 +276,5 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
     } catch {
       // Every event is already complete in the file; a header left dirty only makes the next writer scan the gap.
     }
-  }
-}
-
-/** Copies `length` bytes from one descriptor to another in bounded blocks. */
-function copyRange(io: FileIo, from: number, start: number, length: number, to: number, at: number): void {
-  // One buffer for every block: a fresh 1 MiB buffer per block (a new mapping, page-faulted in) made the copy of a
-  // large log 2.4× slower (15.7 vs 6.6 ms per 32 MiB on this machine).
-  const buffer = Buffer.allocUnsafe(Math.min(1 << 20, length))
-  for (let done = 0; done < length; ) {
-    const read = io.readSync(from, buffer, 0, Math.min(buffer.length, length - done), start + done)
-    if (read === 0) throw new Error('file shrank during rewrite')
-    writeFully(io, to, buffer.subarray(0, read), at + done)
-    done += read
   }
 }
