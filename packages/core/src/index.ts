@@ -12,7 +12,7 @@ export {
   isKnownActionType,
 } from './codecs.js'
 export type { ActionDetails, AuditEvent, AuditStatus, DetailsInput, KnownActionType, LogDetails } from './codecs.js'
-export { JsonObjectCodec, JsonValueCodec, FiniteNumber, toJsonObject } from './json-value.js'
+export { JsonObjectCodec, JsonValueCodec, FiniteNumber, MAX_DETAILS_DEPTH, toJsonObject } from './json-value.js'
 export type { JsonIssue, JsonObject, JsonValue } from './json-value.js'
 export { AuditrailError, emitAuditrailWarning, errnoCode, ioError, isAuditrailError } from './errors.js'
 export type { AuditrailErrorCode, AuditrailErrorContext } from './errors.js'
