@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFileLock, formatMicros, nodeFileIo, removeStaleTemps, type AuditEvent, type FileIo, type FileLock } from '@auditrail/core'
 import { AuditLogger, createCsvSink, createJsonSink, isAuditrailError, type AuditrailError } from 'auditrail'
+import { createRecordingIo } from '@auditrail/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 
 // Exact modes below assume the usual umask 0o022 (which masks nothing of 0o600, 0o640 or 0o700); set it for this file.
@@ -133,21 +134,15 @@ describe.each(FORMATS)('$format: file and directory modes', ({ format, file, cre
 describe('JSON gap growth rewrites the log with fileMode', () => {
   test.each([undefined, 0o640])('fileMode %s: the mode holds after rewrites, even over a file chmod-ed since', (fileMode) => {
     const dir = tempDir()
-    let renames = 0
-    const io: FileIo = {
-      ...nodeFileIo,
-      renameSync(from, to) {
-        nodeFileIo.renameSync(from, to)
-        renames++
-      },
-    }
+    // The testkit's recording io does the real I/O and records each call: its renames are the whole-file rewrites.
+    const io = createRecordingIo()
     const sink = createJsonSink({ rootLogDir: dir, io, ...(fileMode === undefined ? {} : { fileMode }) })
     sink.write(event(0))
     chmodSync(sink.path, 0o644)
     // ~250 bytes per event: 300 of them overflow the first 16 KiB gap (MIN_GAP) more than once.
     for (let i = 1; i < 300; i++) sink.write(event(i, { i, text: 'x'.repeat(200) }))
     sink.close()
-    expect(renames).toBeGreaterThan(2)
+    expect(io.ops.filter((op) => op.kind === 'rename').length).toBeGreaterThan(2)
     expect(modeOf(sink.path)).toBe(fileMode ?? 0o600)
   })
 })
