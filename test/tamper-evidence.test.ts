@@ -169,6 +169,25 @@ describe.each(['json', 'csv'] as const)('tamper evidence (%s)', (format) => {
     expect(pinned.findings.map((f) => f.problem)).toEqual(['head-mismatch'])
   })
 
+  test('a chain started on an existing log counts its older events: deleting one of them is found at seq 1', () => {
+    const dir = tempDir()
+    const plain = new AuditLogger(dir, 'before', { format })
+    for (let i = 0; i < 3; i++) plain.logEvent('pause', 'success', { step: i })
+    plain.close()
+    const chained = new AuditLogger(dir, 'after', { format, integrity: 'sha256-chain' })
+    chained.logEvent('resume', 'success', { step: 3 })
+    chained.logEvent('resume', 'success', { step: 4 })
+    chained.close()
+    const file = format === 'json' ? chained.jsonPath : chained.csvPath
+    const result = verifyLog(file)
+    expect(result.ok).toBe(true)
+    expect(result.chain).toMatchObject({ chained: 2, unchainedBefore: 3, head: { seq: 2 } })
+    const header = readFileSync(file, 'utf8').split('\r\n')[0] as string
+    const raw = readRaw(file, format)
+    writeRaw(file, { format, rows: raw.rows.slice(1) }, header)
+    expect(verifyLog(file).chain?.firstBadSeq).toBe(1)
+  })
+
   test('an HMAC chain does not verify with another key', () => {
     const written = writeChained(format, 4, { hmacKey: 'secret', actors: false })
     expect(written.result.ok).toBe(true)

@@ -55,8 +55,9 @@ export interface FileSinkFrame<H extends LogFileHandler> {
   /** Runs `body` holding the lock; on failure forgets the file state, releases the lock and throws an AuditrailError. */
   locked<T>(action: string, body: () => T): T
   /**
-   * Like `locked`, for a read between `prepare` and `write` (the newest event, for the hash chain): when the lock is
-   * already held it does not count as a use, which could hand the lock to a waiter before the write it prepares.
+   * Like `locked`, for reads (a snapshot, the newest event): when the lock is already held it does not count as a use,
+   * which could hand the lock to a waiter between a `prepare` and the `write` it prepares (core reads the newest event
+   * there for the hash chain, and counts the stored events when a chain starts on an existing log).
    */
   peek<T>(action: string, body: () => T): T
   /** Wraps an error as an AuditrailError of this sink, naming the file. */

@@ -44,7 +44,7 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
   function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
     frame.ensureOpen()
     if (!frame.held && statIfExists(io, file) === undefined) return
-    const snapshot = frame.locked('read', () => log.snapshot())
+    const snapshot = frame.peek('read', () => log.snapshot())
     if (snapshot === undefined) return
     const backward = readOptions.order === 'newest-first'
     // Records are numbered from the header (record 1) when reading forward; backward, by the chunk's byte offset.

@@ -50,7 +50,7 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     // No log yet: reading must create nothing, not even the lock (an empty read is a valid answer even if a
     // writer creates the file a moment later).
     if (!frame.held && statIfExists(io, file) === undefined) return undefined
-    return frame.locked('read', () => log.snapshot())
+    return frame.peek('read', () => log.snapshot())
   }
 
   /** The body of `read`: holds the lock only to snapshot the file, then streams from its own descriptor. */
