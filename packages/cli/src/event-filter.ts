@@ -4,6 +4,8 @@ import { parseMicros, type AuditEvent, type AuditStatus } from '@auditrail/core'
 export interface EventFilterOptions {
   /** Any of these action types. */
   readonly actions?: readonly string[]
+  /** Any of these actors (an event without an actor never matches). */
+  readonly actors?: readonly string[]
   readonly status?: AuditStatus
   /** At or after, in microseconds since the epoch. */
   readonly since?: number
@@ -16,9 +18,11 @@ export interface EventFilterOptions {
 /** Builds the predicate of a query. */
 export function createEventFilter(options: EventFilterOptions): (event: AuditEvent) => boolean {
   const actions = options.actions !== undefined && options.actions.length > 0 ? new Set(options.actions) : undefined
+  const actors = options.actors !== undefined && options.actors.length > 0 ? new Set(options.actors) : undefined
   const needle = options.grep?.toLowerCase()
   return (event) => {
     if (actions !== undefined && !actions.has(event.action_type)) return false
+    if (actors !== undefined && (event.actor === undefined || !actors.has(event.actor))) return false
     if (options.status !== undefined && event.status !== options.status) return false
     if (options.since !== undefined || options.until !== undefined) {
       const micros = parseMicros(event.timestamp)

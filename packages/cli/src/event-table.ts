@@ -18,11 +18,12 @@ function fit(text: string, width: number | undefined): string {
   return width <= 1 ? '…' : `${text.slice(0, width - 1)}…`
 }
 
-/** The last column: the error of a failed event, then its details as compact JSON. */
+/** The last column: who did it (when the event says), the error of a failed event, then its details as compact JSON. */
 function describe(event: AuditEvent): string {
   const details = Object.keys(event.details).length === 0 ? '' : JSON.stringify(event.details)
   const error = event.error === null ? '' : `error: ${visible(event.error)}`
-  return [error, details].filter((part) => part !== '').join('  ')
+  const actor = event.actor === undefined ? '' : `by ${visible(event.actor)}`
+  return [actor, error, details].filter((part) => part !== '').join('  ')
 }
 
 /** The table's header line. */

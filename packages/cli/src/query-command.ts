@@ -12,6 +12,7 @@ import { createRingBuffer } from './ring-buffer.js'
 
 interface QueryOptions {
   readonly action: string[]
+  readonly actor: string[]
   readonly status?: AuditStatus
   readonly since?: number
   readonly until?: number
@@ -42,6 +43,7 @@ export function createQueryCommand(context: CliContext): Command {
     .description('list the events that match every filter (newest first)')
     .argument('[log]', LOG_ARGUMENT_HELP, DEFAULT_TARGET)
     .option('--action <type>', 'only this action type; repeatable, or comma-separated', collectList, [])
+    .option('--actor <name>', 'only events by this actor (who did it); repeatable, or comma-separated', collectList, [])
     .addOption(new Option('--status <status>', 'only success or only failed events').choices(['success', 'failed']))
     .option('--since <time>', 'at or after: an ISO 8601 time, or a duration ago (30s, 15m, 2h, 3d, 1w)', timeParser(context.now))
     .option('--until <time>', 'at or before: an ISO 8601 time, or a duration ago', timeParser(context.now))
@@ -55,6 +57,7 @@ export function createQueryCommand(context: CliContext): Command {
       helpExamples(
         'auditrail query --action hp_change --oldest-first',
         'auditrail query runs/42 --status failed --since 2h',
+        'auditrail query --actor ana@lab --action hp_change',
         'auditrail query --action tag_add,tag_remove,sample_discard --csv > data-audit.csv',
       ),
     )
@@ -62,6 +65,7 @@ export function createQueryCommand(context: CliContext): Command {
       const order: ReadOrder = options.oldestFirst === true ? 'oldest-first' : 'newest-first'
       const matches = createEventFilter({
         actions: options.action,
+        actors: options.actor,
         ...(options.status === undefined ? {} : { status: options.status }),
         ...(options.since === undefined ? {} : { since: options.since }),
         ...(options.until === undefined ? {} : { until: options.until }),

@@ -94,3 +94,22 @@ describe('auditrail query', () => {
     }
   })
 })
+
+describe('auditrail query --actor', () => {
+  test.each(['json', 'csv'] as const)('selects by who did it, and the table names them (%s)', (format) => {
+    const dir = tempDir()
+    const logger = new AuditLogger(dir, 'actors', { format })
+    logger.logEvent('hp_change', 'success', { changed_params: { lr: 0.1 } }, null, { actor: 'ana@lab' })
+    logger.logEvent('pause', 'success', {}, null, { actor: 'bob' })
+    logger.logEvent('resume', 'success')
+    logger.close()
+    const picked = JSON.parse(runCli(['query', dir, '--actor', 'ana@lab,bob', '--oldest-first', '--json']).stdout) as AuditEvent[]
+    expect(picked.map((e) => [e.action_type, e.actor])).toEqual([
+      ['hp_change', 'ana@lab'],
+      ['pause', 'bob'],
+    ])
+    const table = runCli(['query', dir, '--actor', 'ana@lab'])
+    expect(table.stdout.split('\n')[1]).toMatch(/ hp_change +success  by ana@lab  \{"changed_params":\{"lr":0\.1\}\}$/)
+    expect(runCli(['query', dir, '--actor', 'eve', '--fail-empty']).code).toBe(1)
+  })
+})
