@@ -40,6 +40,8 @@ export interface CrashWriterOptions {
   readonly hugeBytes?: number
   /** Log with `integrity: 'sha256-chain'` (all writers of one log must agree). */
   readonly integrity?: boolean
+  /** JSON: regrow the gap in a worker thread from the smallest log up (the background protocol under kills). */
+  readonly regrowInWorker?: boolean
 }
 
 /** One running crash-writer child. */
@@ -64,7 +66,7 @@ const running = new Set<CrashWriter>()
 export function spawnCrashWriter(options: CrashWriterOptions): CrashWriter {
   const sideFile = join(options.sideDir, `writer-${options.writer}.jsonl`)
   const args = [options.dir, options.format, options.writer, options.count, options.seed, sideFile, options.staleMs, options.mode ?? 'run', options.announceAt ?? -1, options.hugeBytes ?? 0]
-  const env = { ...process.env, AUDITRAIL_TEST_INTEGRITY: options.integrity === true ? '1' : '0' }
+  const env = { ...process.env, AUDITRAIL_TEST_INTEGRITY: options.integrity === true ? '1' : '0', AUDITRAIL_TEST_REGROWTH: options.regrowInWorker === true ? '1' : '0' }
   const child = spawn(process.execPath, [CRASH_WRITER, ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'], env })
   let out = ''
   let err = ''

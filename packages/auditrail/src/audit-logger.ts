@@ -24,7 +24,7 @@ import {
   type RedactOption,
 } from '@auditrail/core'
 import { createCsvSink, CSV_LOG_FILE } from '@auditrail/sink-csv'
-import { createJsonSink, JSON_LOG_FILE } from '@auditrail/sink-json'
+import { createJsonSink, JSON_LOG_FILE, type RegrowthOptions } from '@auditrail/sink-json'
 import { createNoneSink } from '@auditrail/sink-none'
 import type { Observable } from 'rxjs'
 
@@ -42,6 +42,11 @@ export interface AuditLoggerOptions {
   readonly clock?: Clock
   /** Cross-process lock of the file sinks: stale time, wait timeout, and how long to keep it between writes. */
   readonly lock?: LockTenureOptions
+  /**
+   * JSON format: where the file's gap is regrown as it fills. Default: a worker thread, for logs over 1 MiB, so no
+   * event waits for the copy of a large log; `{ mode: 'sync' }` keeps everything on the caller's thread.
+   */
+  readonly regrowth?: RegrowthOptions
   /** `'throw'` (default): a persistence failure throws from `logEvent`; `'warn'`: it becomes a process warning. */
   readonly onError?: 'throw' | 'warn'
   /** Mode of the files the file sinks create, less the umask. Default `0o600` (owner only); world-writable is refused. */
@@ -134,7 +139,8 @@ export class AuditLogger {
       ...(options.fileMode === undefined ? {} : { fileMode: options.fileMode }),
     }
     // The sink validates its options and any existing file before the directory is made: a bad option creates nothing.
-    this.#store = this.format === 'json' ? createJsonSink(fileOptions) : this.format === 'csv' ? createCsvSink(fileOptions) : createNoneSink()
+    this.#store =
+      this.format === 'json' ? createJsonSink(options.regrowth === undefined ? fileOptions : { ...fileOptions, regrowth: options.regrowth }) : this.format === 'csv' ? createCsvSink(fileOptions) : createNoneSink()
     if (this.format !== 'none') {
       try {
         checkDirectory(rootLogDir)

@@ -12,7 +12,7 @@ const TEMP_SUFFIX = /^\.\d+\.[0-9a-f]{8}\.tmp$/
  * symbolic link included, fails the open (EEXIST) instead of being followed or reused.
  */
 export function replaceFile(io: FileIo, file: string, fsync: boolean, fill: (fd: number) => void, mode = 0o644): void {
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const temp = tempPathFor(file)
   const fd = io.openSync(temp, NOFOLLOW_FLAGS.create, mode)
   try {
     fill(fd)
@@ -30,6 +30,11 @@ export function replaceFile(io: FileIo, file: string, fsync: boolean, fill: (fd:
     throw error
   }
   if (fsync) fsyncDirectory(io, path.dirname(file))
+}
+
+/** A fresh name for a temporary file that will replace `file`: in its directory, named so `removeStaleTemps` finds it. */
+export function tempPathFor(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
 }
 
 /** Makes a rename in `directory` durable. */

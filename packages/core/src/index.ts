@@ -39,7 +39,7 @@ export { DEFAULT_FILE_MODE, DIRECTORY_MODE, NOFOLLOW_FLAGS, nodeFileIo, readAt, 
 export type { FileIo } from './file-io.js'
 export { createFileLock } from './file-lock.js'
 export type { FileLock, FileLockOptions } from './file-lock.js'
-export { fsyncDirectory, removeStaleTemps, replaceFile, syncFile } from './atomic-file.js'
+export { fsyncDirectory, removeStaleTemps, replaceFile, syncFile, tempPathFor } from './atomic-file.js'
 export { checkInvariants } from './invariants.js'
 export type { CheckInvariantsOptions, InvariantFinding, InvariantName } from './invariants.js'
 export { createLockTenure } from './lock-tenure.js'

@@ -15,6 +15,7 @@ import { parseForeignLog, parseLine } from './json-decode.js'
 import { HEADER_END, LAYOUT_TAIL, decodeHeader, encodeChunk, encodeHeader, isGapByte } from './json-layout.js'
 import { recoverGap } from './json-recovery.js'
 import { copyRange, rewriteJsonLog } from './json-rewrite.js'
+import type { Regrower } from './regrow-job.js'
 
 const COMPONENT = 'sink-json'
 const TIMESTAMP_PREFIX = /^\{"timestamp":"([^"\\]{1,40})"/
@@ -24,6 +25,8 @@ type FileState =
   | { readonly kind: 'missing' }
   | { readonly kind: 'foreign'; readonly lines: readonly string[] }
   | { readonly kind: 'ours'; readonly fd: number; size: number; gapEnd: number; empty: boolean }
+
+type OursState = Extract<FileState, { kind: 'ours' }>
 
 /** A consistent view for reading, valid after the lock is released (see `snapshot`). */
 export type JsonSnapshot =
@@ -55,8 +58,9 @@ export interface JsonLogFile extends LogFileHandler {
 /**
  * Creates the file handler for `file`; every call must be made while holding the file's lock (except `load(false)`).
  * Files it creates get `fileMode`; it opens the log with `O_NOFOLLOW`, so a symbolic link there fails with ELOOP.
+ * With a `regrower`, a large log's gap is regrown before it runs out, off the writer's path (see `createRegrower`).
  */
-export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, fileMode = DEFAULT_FILE_MODE): JsonLogFile {
+export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, fileMode = DEFAULT_FILE_MODE, regrower?: Regrower): JsonLogFile {
   let state: FileState | undefined
   let fd: number | undefined
   let ino: number | undefined
@@ -150,11 +154,34 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
 
   /** Writes a whole new file (prefix, the new chunk, then `body`) and renames it over the log. */
   function rewrite(chunk: Buffer, bodyBytes: number, writeBody: (tempFd: number, at: number) => void): void {
+    // A background copy of the file replaced here would be of no use.
+    regrower?.cancel()
     rewriteJsonLog({ io, file, fsync, fileMode }, chunk, bodyBytes, writeBody)
+    replaced()
+  }
+
+  /** After a rename over the log: the next read opens the new inode, clean, and the directory needs syncing. */
+  function replaced(): void {
     state = undefined
     dirty = false
     renamed = true
     closeFd()
+  }
+
+  /**
+   * Finishes a background regrowth when its copy is done, or (`needed`: the gap is full) once it is: the log is then
+   * the new file, re-read here. Returns the state to append to.
+   */
+  function finishRegrowth(current: OursState, needed: boolean): OursState {
+    if (regrower?.busy !== true || ino === undefined) return current
+    // The old file's header may be dirty from this tenure: the new file's own header is clean, and it replaces it whole.
+    if (!regrower.finish({ fd: current.fd, ino, size: current.size, gapEnd: current.gapEnd }, needed)) return current
+    replaced()
+    const fresh = inspect(true)
+    state = fresh
+    // Our own file, just renamed under the lock: anything else means someone outside the lock protocol replaced it.
+    if (fresh.kind !== 'ours') throw corrupt()
+    return fresh
   }
 
   function appendInGap(current: Extract<FileState, { kind: 'ours' }>, chunk: Buffer): void {
@@ -217,10 +244,13 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
         rewrite(encodeChunk(line, current.lines.length === 0), body.length, (tempFd, at) => writeFully(io, tempFd, body, at))
       } else {
         const chunk = encodeChunk(line, current.empty)
-        if (current.gapEnd - chunk.length >= HEADER_END) appendInGap(current, chunk)
-        else {
-          const bodyBytes = current.size - current.gapEnd
-          rewrite(chunk, bodyBytes, (tempFd, to) => copyRange(io, current.fd, current.gapEnd, bodyBytes, tempFd, to))
+        const target = finishRegrowth(current, current.gapEnd - chunk.length < HEADER_END)
+        if (target.gapEnd - chunk.length >= HEADER_END) {
+          appendInGap(target, chunk)
+          if (regrower !== undefined && ino !== undefined) regrower.appended({ fd: target.fd, ino, size: target.size, gapEnd: target.gapEnd })
+        } else {
+          const bodyBytes = target.size - target.gapEnd
+          rewrite(chunk, bodyBytes, (tempFd, to) => copyRange(io, target.fd, target.gapEnd, bodyBytes, tempFd, to))
         }
       }
       newest = event.timestamp
@@ -244,6 +274,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
       if (state?.kind === 'ours') tidyHeader(state)
     },
     forget() {
+      regrower?.cancel()
       state = undefined
       newestEvent = null
       dirty = false
@@ -259,6 +290,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
       return { kind: 'range', fd: io.openSync(file, NOFOLLOW_FLAGS.read), start: current.gapEnd + 1, end: current.size - LAYOUT_TAIL.length }
     },
     close() {
+      regrower?.close()
       state = undefined
       closeFd()
     },

@@ -27,15 +27,7 @@ export function rewriteJsonLog(target: JsonRewriteTarget, chunk: Buffer, bodyByt
     file,
     fsync,
     (tempFd) => {
-      // The gap in small aligned pieces, not one write: Linux (ext4 with large folios, kernel 6.16+) caches what one
-      // big write wrote in folios of up to 2 MiB, and every later small write into such a folio walks all its blocks
-      // (ext4_block_write_begin, block_commit_write). Measured on kernel 6.18 ext4: a 250 B write into the gap took
-      // 3–7 µs after a one-write gap of 5–17 MiB, 0.9 µs after 16 KiB pieces (an append costs ~1 µs).
-      // The pieces after the first are one shared buffer of spaces: no gap-sized buffer (125 MB at 1M events).
-      writeFully(io, tempFd, encodePrefix(gapBytes, Math.min(prefixLength, GAP_PIECE_BYTES)), 0)
-      for (let at = GAP_PIECE_BYTES; at < prefixLength; at += GAP_PIECE_BYTES) {
-        writeFully(io, tempFd, GAP_PIECE.subarray(0, Math.min(GAP_PIECE_BYTES, prefixLength - at)), at)
-      }
+      writeGapPrefix(io, tempFd, gapBytes)
       writeFully(io, tempFd, chunk, prefixLength)
       writeBody(tempFd, prefixLength + chunk.length)
       // Even in 'process' durability: renamed over the log unsynced, the new file could after a power cut be empty or
@@ -44,6 +36,23 @@ export function rewriteJsonLog(target: JsonRewriteTarget, chunk: Buffer, bodyByt
     },
     fileMode,
   )
+}
+
+/**
+ * Writes `[`, a clean header and a gap of `gapBytes` spaces at the start of `fd` (a new file); returns the prefix's length.
+ * The gap goes in small aligned pieces, not one write: Linux (ext4 with large folios, kernel 6.16+) caches what one big
+ * write wrote in folios of up to 2 MiB, and every later small write into such a folio walks all its blocks
+ * (ext4_block_write_begin, block_commit_write). Measured on kernel 6.18 ext4: a 250 B write into the gap took 3–7 µs
+ * after a one-write gap of 5–17 MiB, 0.9 µs after 16 KiB pieces (an append costs ~1 µs). The pieces after the first are
+ * one shared buffer of spaces: no gap-sized buffer (125 MB at 1M events).
+ */
+export function writeGapPrefix(io: FileIo, fd: number, gapBytes: number): number {
+  const prefixLength = HEADER_END + gapBytes
+  writeFully(io, fd, encodePrefix(gapBytes, Math.min(prefixLength, GAP_PIECE_BYTES)), 0)
+  for (let at = GAP_PIECE_BYTES; at < prefixLength; at += GAP_PIECE_BYTES) {
+    writeFully(io, fd, GAP_PIECE.subarray(0, Math.min(GAP_PIECE_BYTES, prefixLength - at)), at)
+  }
+  return prefixLength
 }
 
 /** Copies `length` bytes from one descriptor to another in bounded blocks. */

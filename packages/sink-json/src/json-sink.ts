@@ -13,6 +13,7 @@ import { parseLine } from './json-decode.js'
 import { HEAD_PATTERN } from './json-layout.js'
 import { createJsonLogFile, type JsonSnapshot } from './json-log-file.js'
 import { readLineRuns } from './line-reader.js'
+import { createRegrower, type RegrowthOptions } from './regrow-job.js'
 
 const COMPONENT = 'sink-json'
 
@@ -20,7 +21,14 @@ const COMPONENT = 'sink-json'
 export const JSON_LOG_FILE = 'audit_log.json'
 
 /** Options of {@link createJsonSink}: the file is `<rootLogDir>/audit_log.json`. */
-export type JsonSinkOptions = FileSinkOptions
+export interface JsonSinkOptions extends FileSinkOptions {
+  /**
+   * How the gap before the newest event is regrown when it runs low. Default: in a worker thread, for logs whose body
+   * exceeds 1 MiB (`{ mode: 'worker', minBodyBytes: 1 << 20 }`), so a burst of events never waits for the copy of a
+   * large log; `'sync'` with a custom `io`. See {@link RegrowthOptions}.
+   */
+  readonly regrowth?: RegrowthOptions
+}
 
 /** A JSON sink: {@link AuditSink} plus where it writes. */
 export interface JsonSink extends AuditSink {
@@ -42,7 +50,9 @@ export interface JsonSink extends AuditSink {
  * An existing file that is not a JSON array of events throws a `corrupt` error here and is never modified.
  */
 export function createJsonSink(options: JsonSinkOptions): JsonSink {
-  const frame = createFileSinkFrame(COMPONENT, JSON_LOG_FILE, options, createJsonLogFile)
+  const frame = createFileSinkFrame(COMPONENT, JSON_LOG_FILE, options, (io, file, fsync, fileMode) =>
+    createJsonLogFile(io, file, fsync, fileMode, createRegrower(options.regrowth, io, options.io !== undefined, file, fileMode, fsync)),
+  )
   const { file, io, log } = frame
 
   /** Takes the lock just long enough to pin a consistent view of the stored events. */
