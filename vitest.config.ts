@@ -7,9 +7,14 @@ const root = fileURLToPath(new URL('.', import.meta.url))
 
 // Tests run on sources: each workspace package name resolves to its src/index.ts, as its exports map
 // resolves to dist/index.js once built. No build step before `pnpm test`.
-const alias = readdirSync(`${root}packages`).map((dir) => {
+const alias = readdirSync(`${root}packages`).flatMap((dir) => {
   const manifest = JSON.parse(readFileSync(`${root}packages/${dir}/package.json`, 'utf8')) as { name: string }
-  return { find: new RegExp(`^${manifest.name.replace('/', '\\/')}$`), replacement: `${root}packages/${dir}/src/index.ts` }
+  const name = manifest.name.replace('/', '\\/')
+  // Subpath exports too (`@auditrail/core/file-io` → src/file-io.ts).
+  return [
+    { find: new RegExp(`^${name}$`), replacement: `${root}packages/${dir}/src/index.ts` },
+    { find: new RegExp(`^${name}/([\\w-]+)$`), replacement: `${root}packages/${dir}/src/$1.ts` },
+  ]
 })
 
 export default defineConfig({

@@ -14,7 +14,8 @@ import {
 import { parseForeignLog, parseLine } from './json-decode.js'
 import { HEADER_END, LAYOUT_TAIL, decodeHeader, encodeChunk, encodeHeader, isGapByte } from './json-layout.js'
 import { recoverGap } from './json-recovery.js'
-import { copyRange, rewriteJsonLog } from './json-rewrite.js'
+import { copyRange } from './gap-file.js'
+import { rewriteJsonLog } from './json-rewrite.js'
 import type { Regrower } from './regrow-job.js'
 
 const COMPONENT = 'sink-json'
@@ -157,6 +158,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
     // A background copy of the file replaced here would be of no use.
     regrower?.cancel()
     rewriteJsonLog({ io, file, fsync, fileMode }, chunk, bodyBytes, writeBody)
+    regrower?.replaced()
     replaced()
   }
 
@@ -175,7 +177,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
   function finishRegrowth(current: OursState, needed: boolean): OursState {
     if (regrower?.busy !== true || ino === undefined) return current
     // The old file's header may be dirty from this tenure: the new file's own header is clean, and it replaces it whole.
-    if (!regrower.finish({ fd: current.fd, ino, size: current.size, gapEnd: current.gapEnd }, needed)) return current
+    if (!regrower.finish(current, ino, needed)) return current
     replaced()
     const fresh = inspect(true)
     state = fresh
@@ -247,7 +249,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
         const target = finishRegrowth(current, current.gapEnd - chunk.length < HEADER_END)
         if (target.gapEnd - chunk.length >= HEADER_END) {
           appendInGap(target, chunk)
-          if (regrower !== undefined && ino !== undefined) regrower.appended({ fd: target.fd, ino, size: target.size, gapEnd: target.gapEnd })
+          if (regrower !== undefined && ino !== undefined) regrower.appended(target, ino)
         } else {
           const bodyBytes = target.size - target.gapEnd
           rewrite(chunk, bodyBytes, (tempFd, to) => copyRange(io, target.fd, target.gapEnd, bodyBytes, tempFd, to))

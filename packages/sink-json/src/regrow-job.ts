@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { AuditrailError, NOFOLLOW_FLAGS, fsyncDirectory, tempPathFor, writeFully, type FileIo } from '@auditrail/core'
 import { HEADER_END, encodeHeader, gapFor } from './json-layout.js'
-import { copyRange } from './json-rewrite.js'
+import { copyRange } from './gap-file.js'
 import {
   buildRegrownLog,
   CANCEL,
@@ -11,6 +11,7 @@ import {
   COPIED_FROM,
   FAILED,
   PUBLISHED,
+  QUEUED,
   READY,
   RUNNING,
   STATE,
@@ -38,15 +39,15 @@ export const DEFAULT_MIN_BODY_BYTES = 1 << 20
 /** How long the writer waits for a worker whose copy it needs before giving up on it and rewriting on its own. */
 const WAIT_LIMIT_MS = 30_000
 
-/** The open log as the regrower needs it: the writer's descriptor, and where its gap ends now. */
+/** The open log as the regrower needs it: the writer's descriptor (on inode `ino`), and where its gap ends now. */
 export interface OpenLog {
   readonly fd: number
-  readonly ino: number
   readonly size: number
   readonly gapEnd: number
 }
 
-type JobStatus = 'running' | 'ready' | 'failed'
+/** `queued`: posted to a worker thread that has not picked it up yet (it may still be starting). */
+type JobStatus = 'queued' | 'running' | 'ready' | 'failed'
 
 interface RegrowJob {
   readonly plan: Omit<RegrowPlan, 'sourceFd' | 'tempFd'>
@@ -54,7 +55,7 @@ interface RegrowJob {
   readonly tempIno: number
   readonly sourceIno: number
   poll(): JobStatus
-  /** Blocks until the job is no longer running. */
+  /** Blocks until the job is no longer running (a queued job is not waited for). */
   wait(): Exclude<JobStatus, 'running'>
   /** Once ready: the old-log offset from which the new file holds a durable copy. */
   copiedFrom(): number
@@ -70,14 +71,16 @@ export interface Regrower {
   /** True while a job runs or waits to be finished. */
   readonly busy: boolean
   /** After an append: tells the job where the gap ends now, or starts one when the gap runs low. */
-  appended(log: OpenLog): void
+  appended(log: OpenLog, ino: number): void
   /**
    * Before an append: when the job is done (or, with `needed`, after waiting for it), moves the events appended since
    * into the new file and renames it over the log. True when the log was replaced: the caller re-reads it.
    */
-  finish(log: OpenLog, needed: boolean): boolean
+  finish(log: OpenLog, ino: number, needed: boolean): boolean
   /** Abandons the job in progress, if any. */
   cancel(): void
+  /** The log was replaced by a synchronous rewrite: background regrowth may be tried again. */
+  replaced(): void
   /** Cancels, and stops the worker thread. */
   close(): void
 }
@@ -100,9 +103,10 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
   let worker: Worker | undefined
   let workerBroken = false
   let job: RegrowJob | undefined
-  // A log whose regrowth failed is not tried again in the background: it regrows synchronously, where a persistent
-  // failure is reported with the event it fails.
-  let skipIno: number | undefined
+  // After a failed job, this log is not tried again in the background until it is next replaced: it regrows
+  // synchronously, where a persistent failure is reported with the event it fails. (Not an inode number: a new file
+  // often gets the number of the one it replaced.)
+  let skip = false
 
   function ensureWorker(): Worker | undefined {
     if (worker !== undefined || workerBroken) return worker
@@ -136,19 +140,19 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
     }
   }
 
-  function startWorkerJob(log: OpenLog, plan: RegrowJob['plan'], tempPath: string, tempIno: number): RegrowJob | undefined {
+  function startWorkerJob(ino: number, plan: RegrowJob['plan'], tempPath: string, tempIno: number): RegrowJob | undefined {
     const thread = ensureWorker()
     if (thread === undefined) return undefined
     const control = new SharedArrayBuffer(CONTROL_BYTES)
     const state = new Int32Array(control, 0, 2)
     const positions = new BigInt64Array(control, 8, 2)
-    Atomics.store(state, STATE, RUNNING)
+    Atomics.store(state, STATE, QUEUED)
     Atomics.store(positions, PUBLISHED, BigInt(plan.gapEnd))
     const post = (message: RegrowMessage): void => thread.postMessage(message)
-    post({ kind: 'start', files: { file, fileIno: log.ino, tempPath, tempIno }, plan, control })
+    post({ kind: 'start', files: { file, fileIno: ino, tempPath, tempIno }, plan, control })
     const status = (): JobStatus => {
       const value = Atomics.load(state, STATE)
-      return value === RUNNING ? 'running' : value === READY ? 'ready' : 'failed'
+      return value === QUEUED ? 'queued' : value === RUNNING ? 'running' : value === READY ? 'ready' : 'failed'
     }
     /** Waits while the state is `from`, up to the limit (a worker that died never changes it). */
     const waitWhile = (from: number): void => {
@@ -161,7 +165,7 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
       plan,
       tempPath,
       tempIno,
-      sourceIno: log.ino,
+      sourceIno: ino,
       poll: status,
       wait() {
         waitWhile(RUNNING)
@@ -177,19 +181,19 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
         post({ kind: 'end', control })
       },
       settle() {
-        for (const from of [RUNNING, READY, FAILED]) waitWhile(from)
+        for (const from of [QUEUED, RUNNING, READY, FAILED]) waitWhile(from)
       },
     }
   }
 
-  function startInlineJob(log: OpenLog, plan: RegrowJob['plan'], tempPath: string, tempIno: number): RegrowJob {
+  function startInlineJob(log: OpenLog, ino: number, plan: RegrowJob['plan'], tempPath: string, tempIno: number): RegrowJob {
     let copiedFrom: number | undefined
     try {
       const sourceFd = io.openSync(file, NOFOLLOW_FLAGS.read)
       try {
         const tempFd = io.openSync(tempPath, NOFOLLOW_FLAGS.update)
         try {
-          if (io.fstatSync(sourceFd).ino === log.ino && io.fstatSync(tempFd).ino === tempIno) {
+          if (io.fstatSync(sourceFd).ino === ino && io.fstatSync(tempFd).ino === tempIno) {
             copiedFrom = buildRegrownLog(io, { ...plan, sourceFd, tempFd }, () => log.gapEnd, () => false)
           }
         } finally {
@@ -202,14 +206,15 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
       // As for the worker: this log then regrows synchronously.
     }
     const status = (): 'ready' | 'failed' => (copiedFrom === undefined ? 'failed' : 'ready')
-    return { plan, tempPath, tempIno, sourceIno: log.ino, poll: status, wait: status, copiedFrom: () => copiedFrom ?? plan.gapEnd, publish() {}, end() {}, settle() {} }
+    return { plan, tempPath, tempIno, sourceIno: ino, poll: status, wait: status, copiedFrom: () => copiedFrom ?? plan.gapEnd, publish() {}, end() {}, settle() {} }
   }
 
-  function drop(current: RegrowJob, renamed: boolean): void {
+  /** Ends `current`; unless it was renamed over the log, removes its file, and with `failed` rests until the next replacement. */
+  function drop(current: RegrowJob, renamed: boolean, failed: boolean): void {
     job = undefined
     current.end()
     if (renamed) return
-    skipIno = current.sourceIno
+    if (failed) skip = true
     try {
       // Our own file only: another writer may have removed it (and a name is never trusted on its own).
       if (io.lstatSync(current.tempPath).ino === current.tempIno) io.unlinkSync(current.tempPath)
@@ -219,12 +224,12 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
   }
 
   /** Moves the events appended since the copy into the new file, makes it durable and renames it over the log. */
-  function commit(current: RegrowJob, log: OpenLog): boolean {
+  function commit(current: RegrowJob, log: OpenLog, ino: number): boolean {
     const { plan } = current
     const shift = shiftOf(plan)
     const copiedFrom = current.copiedFrom()
     // Only the inode the copy was made from, and only if every event since fits in the new gap.
-    if (log.ino !== current.sourceIno || log.gapEnd > copiedFrom || log.gapEnd + shift < HEADER_END) return false
+    if (ino !== current.sourceIno || log.gapEnd > copiedFrom || log.gapEnd + shift < HEADER_END) return false
     try {
       const tempFd = io.openSync(current.tempPath, NOFOLLOW_FLAGS.update)
       try {
@@ -249,36 +254,49 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
     get busy() {
       return job !== undefined
     },
-    appended(log) {
+    appended(log, ino) {
       if (job !== undefined) {
         job.publish(log.gapEnd)
         return
       }
       const body = log.size - log.gapEnd
       const free = log.gapEnd - HEADER_END
-      // Started once about 40% of a gap of half the body is used: the copy then has the rest of the gap's time to finish.
-      if (body < minBodyBytes || free * 4 >= body || log.ino === skipIno) return
+      // The thread takes tens of milliseconds to start: start it before the first job needs it.
+      if (mode === 'worker' && body * 2 >= minBodyBytes) ensureWorker()
+      // Started once about 60% of a gap the size of the body is used: the copy has the rest of the gap's time to finish.
+      if (body < minBodyBytes || free * 4 >= body || skip) return
       const tempPath = tempPathFor(file)
       const tempIno = createTemp(tempPath)
       const plan = { gapEnd: log.gapEnd, size: log.size, gapBytes: gapFor(log.size - HEADER_END, 0) }
-      job = tempIno === undefined ? undefined : mode === 'worker' ? startWorkerJob(log, plan, tempPath, tempIno) : startInlineJob(log, plan, tempPath, tempIno)
+      job = tempIno === undefined ? undefined : mode === 'worker' ? startWorkerJob(ino, plan, tempPath, tempIno) : startInlineJob(log, ino, plan, tempPath, tempIno)
       if (job === undefined) {
-        skipIno = log.ino
+        skip = true
         if (tempIno !== undefined) unlinkQuietly(io, tempPath)
       }
     },
-    finish(log, needed) {
+    finish(log, ino, needed) {
       const current = job
       if (current === undefined) return false
       const status = needed ? current.wait() : current.poll()
       if (status === 'running') return false
-      const renamed = status === 'ready' && commit(current, log)
-      drop(current, renamed)
+      if (status === 'queued') {
+        // The gap is full and the worker thread has not even started (it takes tens of milliseconds to boot, in which a
+        // burst can fill a small log's gap): rewriting now is quicker than waiting. Otherwise waiting beats redoing a copy
+        // under way.
+        if (needed) drop(current, false, false)
+        return false
+      }
+      const renamed = status === 'ready' && commit(current, log, ino)
+      drop(current, renamed, !renamed)
+      if (renamed) skip = false
       if (renamed && fsync) fsyncDirectory(io, path.dirname(file))
       return renamed
     },
     cancel() {
-      if (job !== undefined) drop(job, false)
+      if (job !== undefined) drop(job, false, false)
+    },
+    replaced() {
+      skip = false
     },
     close() {
       const current = job

@@ -1,6 +1,6 @@
-import type { FileIo } from '@auditrail/core'
+import type { FileIo } from '@auditrail/core/file-io'
+import { copyRange, writeGapPrefix } from './gap-file.js'
 import { HEADER_END } from './json-layout.js'
-import { copyRange, writeGapPrefix } from './json-rewrite.js'
 
 /** What a regrowth copies, and where: a descriptor on the old log's inode, and the new file being built. */
 export interface RegrowPlan {
@@ -55,8 +55,12 @@ export function buildRegrownLog(io: FileIo, plan: RegrowPlan, published: () => n
 /** Slots of a job's shared `Int32Array`: its state, and the writer's request to stop. */
 export const STATE = 0
 export const CANCEL = 1
-/** Job states: no job (its descriptors closed), copying, copy done (the worker waits for `end`), gave up. */
+/**
+ * Job states: no job (its descriptors closed); posted but not yet picked up (the worker thread may still be starting);
+ * copying; copy done (the worker waits for `end`); gave up.
+ */
 export const IDLE = 0
+export const QUEUED = 4
 export const RUNNING = 1
 export const READY = 2
 export const FAILED = 3

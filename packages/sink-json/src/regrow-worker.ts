@@ -1,8 +1,8 @@
 // The regrowth worker: builds a regrown JSON log (see buildRegrownLog) while the writer's thread keeps appending.
 import { closeSync, constants, fstatSync, openSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
-import { NOFOLLOW_FLAGS, nodeFileIo } from '@auditrail/core'
-import { buildRegrownLog, CANCEL, COPIED_FROM, FAILED, IDLE, PUBLISHED, READY, STATE, type RegrowMessage, type RegrowPlan } from './regrow-steps.js'
+import { NOFOLLOW_FLAGS, nodeFileIo } from '@auditrail/core/file-io'
+import { buildRegrownLog, CANCEL, COPIED_FROM, FAILED, IDLE, PUBLISHED, READY, RUNNING, STATE, type RegrowMessage, type RegrowPlan } from './regrow-steps.js'
 
 // The descriptors of the job in progress, closed when the writer ends it.
 let held: number[] = []
@@ -37,6 +37,8 @@ function start(message: Extract<RegrowMessage, { kind: 'start' }>): number {
   const state = new Int32Array(message.control, 0, 2)
   const positions = new BigInt64Array(message.control, 8, 2)
   const { files } = message
+  if (Atomics.load(state, CANCEL) === 1) return FAILED
+  Atomics.store(state, STATE, RUNNING)
   try {
     const sourceFd = openChecked(files.file, NOFOLLOW_FLAGS.read, files.fileIno)
     const tempFd = openChecked(files.tempPath, constants.O_WRONLY | constants.O_NOFOLLOW, files.tempIno)
