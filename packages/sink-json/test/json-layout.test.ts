@@ -87,11 +87,11 @@ describe('prefix and chunks', () => {
         const gap = gapFor(body, chunk)
         expect(gap).toBeGreaterThanOrEqual(MIN_GAP)
         expect(gap).toBeGreaterThanOrEqual(2 * chunk)
-        expect(gap).toBeGreaterThanOrEqual(body / 2)
+        expect(gap).toBeGreaterThanOrEqual(body)
       }),
     )
     expect(gapFor(0, 1)).toBe(MIN_GAP)
-    expect(gapFor(1_000_000, 10)).toBe(500_000)
+    expect(gapFor(1_000_000, 10)).toBe(1_000_000)
     expect(gapFor(0, MIN_GAP)).toBe(2 * MIN_GAP)
   })
 
