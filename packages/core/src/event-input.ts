@@ -18,6 +18,10 @@ function invalid(field: string, message: string, actual: unknown, expected: stri
   return new AuditrailError('invalid', `${field}: ${message}`, { component: 'core', field, issues: [issue] })
 }
 
+function lonelySurrogate(field: string, text: string): AuditrailError {
+  return invalid(field, 'contains a lone surrogate, which UTF-8 cannot encode', text, 'well-formed Unicode string')
+}
+
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : value === null ? 'null' : typeof value
 }
@@ -67,12 +71,10 @@ export function validateEventInput(
       throw invalid('actor', `must not contain control characters, got ${JSON.stringify(actor)}`, actor, 'Actor')
     }
   }
-  for (const [field, text] of [['action_type', actionType], ['error', error], ['actor', actor]] as const) {
-    // A lone surrogate cannot be encoded as UTF-8: the file would silently hold U+FFFD instead.
-    if (typeof text === 'string' && !text.isWellFormed()) {
-      throw invalid(field, 'contains a lone surrogate, which UTF-8 cannot encode', text, 'well-formed Unicode string')
-    }
-  }
+  // A lone surrogate cannot be encoded as UTF-8: the file would silently hold U+FFFD instead.
+  if (!actionType.isWellFormed()) throw lonelySurrogate('action_type', actionType)
+  if (typeof error === 'string' && !error.isWellFormed()) throw lonelySurrogate('error', error)
+  if (typeof actor === 'string' && !actor.isWellFormed()) throw lonelySurrogate('actor', actor)
   const copied = toJsonObject(details)
   if (!copied.ok) throw invalid(copied.issue.path, copied.issue.message, details, 'JSON object')
   if (strict) {

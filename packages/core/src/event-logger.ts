@@ -160,6 +160,8 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
   // Where the chain continues from: the first sink that stores events and can say which is newest.
   const chainSink = sinks.find((sink) => sink.head !== undefined)
   let ownHead: ChainHead | undefined
+  // The timestamp of the last event this logger persisted.
+  let lastPersisted: string | undefined
   const defaultActor = options.actor
   const preparing = sinks.filter((sink) => sink.prepare !== undefined)
   const persist$ = new Subject<AuditEvent>()
@@ -194,11 +196,16 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       let previous: ChainHead | undefined
       let startCount = 0
       try {
+        let chainNewest: string | undefined
         for (const sink of preparing) {
           const newest = sink.prepare?.()
           if (newest !== undefined) clock.observe(newest)
+          if (sink === chainSink) chainNewest = newest
         }
-        const newestStored = chainSink?.head?.()
+        // Unchained, the head is read only to refuse writing into a chained log. When the newest stored timestamp is
+        // that of our own last event (timestamps are unique across writers), the newest event is ours: no need to read it.
+        const ours = !chained && chainNewest !== undefined && chainNewest === lastPersisted
+        const newestStored = ours ? undefined : chainSink?.head?.()
         previous = chainSink === undefined ? ownHead : chainHeadOf(newestStored)
         // The chain starts on a log that already holds events: seq 1 commits to how many (counted once, under the lock).
         startCount = chained && previous === undefined && newestStored !== undefined && chainSink !== undefined ? countStored(chainSink) : 0
@@ -228,18 +235,21 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
         event = createEvent(timestamp, action, eventStatus, stored, eventError, actor)
       }
       if (failure === undefined) {
-        failures = []
         persist$.next(event)
-        if (failures.length > 0) failure = combineFailures(failures)
-        failures = []
+        if (failures.length > 0) {
+          failure = combineFailures(failures)
+          failures = []
+        }
       }
       if (failure !== undefined) {
         if (onError === 'throw') throw failure
         emitAuditrailWarning('AUDITRAIL_NOT_PERSISTED', failure)
         return event
       }
+      lastPersisted = timestamp
       if (chained) ownHead = chainHeadOf(event)
-      published$.next(event)
+      // Nobody listening is the common case: a Subject's next() costs a closure and a scan even then.
+      if (published$.observed) published$.next(event)
       return event
     },
     logEventAsync(actionType, status, details, error, callOptions) {

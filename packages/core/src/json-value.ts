@@ -115,11 +115,12 @@ function copyValue(value: unknown, walk: Walk): JsonValue {
   ancestors.push(value)
   let copy: JsonValue
   if (Array.isArray(value)) {
-    const items: JsonValue[] = new Array<JsonValue>(value.length)
+    // Built packed, not with new Array(n): JSON.stringify serializes holey arrays on a slower path.
+    const items: JsonValue[] = []
     for (let i = 0; i < value.length; i++) {
       keys.push(i)
       if (!(i in value)) fail(walk, 'sparse array holes are not representable in JSON')
-      items[i] = copyValue(value[i], walk)
+      items.push(copyValue(value[i], walk))
       keys.pop()
     }
     copy = Object.freeze(items)
