@@ -6,49 +6,70 @@ import { AuditLogger } from '../../packages/auditrail/dist/index.js'
 import { gapFor } from '../../packages/sink-json/dist/json-layout.js'
 import { runChild } from '../children/run-child.mjs'
 import { makeJsonLog, sampleEvent } from '../make-log.mjs'
-import { nextTurn, perOp, tempDir } from '../measure.mjs'
+import { median, nextTurn, perOp, tempDir } from '../measure.mjs'
 
 const log = (logger, i) => {
   const e = sampleEvent(i)
   logger.logEvent(e.action_type, e.status, e.details, e.error)
 }
 
-/** The bare floor: JSON.stringify + fs.writeSync of the same events, appended to a file. */
-async function floor(reps, count, perTurn = false) {
-  const file = join(tempDir('floor'), 'floor.jsonl')
-  const fd = openSync(file, 'a')
-  const result = await perOp(reps, count, async (r) => {
-    for (let i = 0; i < count; i++) {
-      writeSync(fd, `${JSON.stringify(sampleEvent(r * count + i))}\n`)
-      if (perTurn) await nextTurn()
-    }
-  })
-  closeSync(fd)
-  return result
+/**
+ * Batch runners for the burst scenarios, each writing `count` events per call to its own file: the floor
+ * (JSON.stringify + fs.writeSync), auditrail's logEvent, pino with a synchronous destination.
+ */
+function floorRunner() {
+  const fd = openSync(join(tempDir('floor'), 'floor.jsonl'), 'a')
+  return {
+    async batch(start, count, perTurn = false) {
+      for (let i = 0; i < count; i++) {
+        writeSync(fd, `${JSON.stringify(sampleEvent(start + i))}\n`)
+        if (perTurn) await nextTurn()
+      }
+    },
+    close: () => closeSync(fd),
+  }
 }
 
-/** auditrail's logEvent, in a burst or one event per turn; `options` are more AuditLogger options (e.g. integrity). */
-async function ours(format, reps, count, perTurn = false, options = {}) {
+/** `options` are more AuditLogger options (e.g. integrity). */
+function oursRunner(format, options = {}) {
   const logger = new AuditLogger(tempDir(`ours-${format}`), 'bench', { format, ...options })
-  const result = await perOp(reps, count, async (r) => {
-    for (let i = 0; i < count; i++) {
-      log(logger, r * count + i)
-      if (perTurn) await nextTurn()
-    }
-  })
-  logger.close()
-  return result
+  return {
+    async batch(start, count, perTurn = false) {
+      for (let i = 0; i < count; i++) {
+        log(logger, start + i)
+        if (perTurn) await nextTurn()
+      }
+    },
+    close: () => logger.close(),
+  }
 }
 
-/** pino writing the same objects to a synchronous destination. */
-async function viaPino(reps, count) {
+function pinoRunner() {
   const destination = pino.destination({ dest: join(tempDir('pino'), 'pino.log'), sync: true })
   const logger = pino({ base: undefined }, destination)
-  const result = await perOp(reps, count, async (r) => {
-    for (let i = 0; i < count; i++) logger.info(sampleEvent(r * count + i))
-  })
-  destination.flushSync()
-  return result
+  return {
+    async batch(start, count) {
+      for (let i = 0; i < count; i++) logger.info(sampleEvent(start + i))
+    },
+    close: () => destination.flushSync(),
+  }
+}
+
+/**
+ * Median µs per event of each runner, their batches interleaved round by round: on a shared machine whose speed drifts,
+ * a baseline timed minutes apart from what it is compared with would measure the drift.
+ */
+async function interleaved(runners, reps, count, perTurn = false) {
+  const samples = runners.map(() => [])
+  for (let r = 0; r < reps; r++) {
+    for (const [k, runner] of runners.entries()) {
+      const start = process.hrtime.bigint()
+      await runner.batch(r * count, count, perTurn)
+      samples[k].push(Number(process.hrtime.bigint() - start) / 1000 / count)
+    }
+  }
+  for (const runner of runners) runner.close()
+  return samples.map(median)
 }
 
 /** Appending to a JSON log that already holds `existing` events, in the gap state our growth policy leaves. */
@@ -91,15 +112,20 @@ export async function appendScenarios({ quick }) {
   const burst = quick ? 2_000 : 20_000
   const big = quick ? 20_000 : 1_000_000
   const turns = quick ? 300 : 3_000
-  const floorBurst = await floor(reps, burst)
-  const jsonBurst = await ours('json', reps, burst)
-  const csvBurst = await ours('csv', reps, burst)
-  const pinoBurst = await viaPino(reps, burst)
-  // Issue #6's options cost something per event: the hash chain (one SHA-256 of the canonical event) and redaction.
-  const chainedBurst = await ours('json', reps, burst, false, { integrity: 'sha256-chain' })
-  const redactedBurst = await ours('json', reps, burst, false, { redact: ['token', 'password', 'api_key', 'auth.secret'] })
-  const floorTurn = await floor(reps, turns, true)
-  const jsonTurn = await ours('json', reps, turns, true)
+  const [floorBurst, jsonBurst, csvBurst, pinoBurst, chainedBurst, redactedBurst] = await interleaved(
+    [
+      floorRunner(),
+      oursRunner('json'),
+      oursRunner('csv'),
+      pinoRunner(),
+      // Issue #6's options cost something per event: the hash chain (one SHA-256 of the canonical event) and redaction.
+      oursRunner('json', { integrity: 'sha256-chain' }),
+      oursRunner('json', { redact: ['token', 'password', 'api_key', 'auth.secret'] }),
+    ],
+    reps,
+    burst,
+  )
+  const [floorTurn, jsonTurn] = await interleaved([floorRunner(), oursRunner('json')], reps, turns, true)
   const at1k = await appendAt(1_000, reps, burst)
   const atBig = await appendAt(big, reps, burst)
   const original1k = originalAt(1_000, quick ? 5 : 50)
