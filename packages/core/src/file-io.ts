@@ -75,16 +75,16 @@ export function sleepSync(ms: number): void {
 const EAGAIN_RETRIES = 10
 
 /**
- * Writes all of `buffer` at `position` (or the current offset when `null`): loops on short writes,
- * retries EAGAIN a bounded number of times with a blocking sleep, as sonic-boom does.
+ * Writes all of `buffer` (its first `length` bytes) at `position` (or the current offset when `null`): loops on short
+ * writes, retries EAGAIN a bounded number of times with a blocking sleep, as sonic-boom does.
  */
-export function writeFully(io: FileIo, fd: number, buffer: Uint8Array, position: number | null): void {
+export function writeFully(io: FileIo, fd: number, buffer: Uint8Array, position: number | null, length = buffer.length): void {
   let offset = 0
   let retries = 0
-  while (offset < buffer.length) {
+  while (offset < length) {
     let written: number
     try {
-      written = io.writeSync(fd, buffer, offset, buffer.length - offset, position === null ? null : position + offset)
+      written = io.writeSync(fd, buffer, offset, length - offset, position === null ? null : position + offset)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EAGAIN' && retries < EAGAIN_RETRIES) {
         sleepSync(2 ** retries++)

@@ -65,15 +65,36 @@ export function encodePrefix(gapBytes: number, length = HEADER_END + gapBytes): 
 }
 
 let scratch = Buffer.allocUnsafe(64 * 1024)
+// The scratch buffer after its first byte, where the event's text goes (kept: a view made per event costs ~0.1 µs).
+let scratchTail = scratch.subarray(1)
+const encoder = new TextEncoder()
 
 /**
- * The bytes that insert `line` (one compact event) before the current newest event. The result is a view of a
- * reused buffer, valid until the next call: encoding into it saves an allocation per event.
+ * Encodes the bytes that insert `line` (one compact event) before the current newest event, `\n{event},` (no comma
+ * into an empty log), into a reused buffer: {@link chunkBuffer} holds them, valid until the next call. Returns their
+ * length. Encoding in place, with no string concatenation and no new Buffer view, saves about 0.15 µs per event.
  */
+export function encodeChunkInPlace(line: string, logIsEmpty: boolean): number {
+  if (line.length * 3 + 2 > scratch.length) {
+    scratch = Buffer.allocUnsafe(Math.max(line.length * 3 + 2, scratch.length * 2))
+    scratchTail = scratch.subarray(1)
+  }
+  scratch[0] = 0x0a
+  const end = 1 + encoder.encodeInto(line, scratchTail).written
+  if (logIsEmpty) return end
+  scratch[end] = 0x2c
+  return end + 1
+}
+
+/** The buffer {@link encodeChunkInPlace} encodes into. */
+export function chunkBuffer(): Buffer {
+  return scratch
+}
+
+/** The chunk for `line` (see {@link encodeChunkInPlace}) as a view of the reused buffer, valid until the next call. */
 export function encodeChunk(line: string, logIsEmpty: boolean): Buffer {
-  const text = logIsEmpty ? `\n${line}` : `\n${line},`
-  if (text.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(Math.max(text.length * 3, scratch.length * 2))
-  return scratch.subarray(0, scratch.write(text))
+  const length = encodeChunkInPlace(line, logIsEmpty)
+  return scratch.subarray(0, length)
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   type LogFileHandler,
 } from '@auditrail/core'
 import { parseForeignLog, parseLine } from './json-decode.js'
-import { HEADER_END, LAYOUT_TAIL, decodeHeader, encodeChunk, encodeHeader, isGapByte } from './json-layout.js'
+import { HEADER_END, LAYOUT_TAIL, chunkBuffer, decodeHeader, encodeChunk, encodeChunkInPlace, encodeHeader, isGapByte } from './json-layout.js'
 import { recoverGap } from './json-recovery.js'
 import { copyRange } from './gap-file.js'
 import { rewriteJsonLog } from './json-rewrite.js'
@@ -186,8 +186,9 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
     return fresh
   }
 
-  function appendInGap(current: Extract<FileState, { kind: 'ours' }>, chunk: Buffer): void {
-    const at = current.gapEnd - chunk.length
+  /** Writes the chunk encoded in place (its first `length` bytes of `chunkBuffer()`) into the end of the gap. */
+  function appendInGap(current: OursState, length: number): void {
+    const at = current.gapEnd - length
     if (!dirty) {
       // Dirty first: if we die before the clean header, the next writer knows to repair the gap.
       writeFully(io, current.fd, encodeHeader({ gapEnd: current.gapEnd, dirty: true }), 1)
@@ -195,7 +196,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
       dirty = true
     }
     try {
-      writeFully(io, current.fd, chunk, at)
+      writeFully(io, current.fd, chunkBuffer(), at, length)
       if (fsync) io.fdatasyncSync(current.fd)
     } catch (error) {
       undoChunk(current.fd, at, current.gapEnd)
@@ -245,14 +246,14 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
         const body = Buffer.from(current.lines.length === 0 ? LAYOUT_TAIL : `\n${current.lines.join(',\n')}${LAYOUT_TAIL}`)
         rewrite(encodeChunk(line, current.lines.length === 0), body.length, (tempFd, at) => writeFully(io, tempFd, body, at))
       } else {
-        const chunk = encodeChunk(line, current.empty)
-        const target = finishRegrowth(current, current.gapEnd - chunk.length < HEADER_END)
-        if (target.gapEnd - chunk.length >= HEADER_END) {
-          appendInGap(target, chunk)
+        const length = encodeChunkInPlace(line, current.empty)
+        const target = finishRegrowth(current, current.gapEnd - length < HEADER_END)
+        if (target.gapEnd - length >= HEADER_END) {
+          appendInGap(target, length)
           if (regrower !== undefined && ino !== undefined) regrower.appended(target, ino)
         } else {
           const bodyBytes = target.size - target.gapEnd
-          rewrite(chunk, bodyBytes, (tempFd, to) => copyRange(io, target.fd, target.gapEnd, bodyBytes, tempFd, to))
+          rewrite(chunkBuffer().subarray(0, length), bodyBytes, (tempFd, to) => copyRange(io, target.fd, target.gapEnd, bodyBytes, tempFd, to))
         }
       }
       newest = event.timestamp
