@@ -101,6 +101,43 @@ export function writeFully(io: FileIo, fd: number, buffer: Uint8Array, position:
   }
 }
 
+/** A reusable buffer that text is UTF-8 encoded into, for the one write of each event (see {@link createEncodeBuffer}). */
+export interface EncodeBuffer {
+  /** Encodes `text` at byte `at` (default 0), growing the buffer if needed; returns the offset after the text. */
+  encode(text: string, at?: number): number
+  /** The buffer, valid until the next `encode` (which may replace it with a larger one). */
+  readonly bytes: Buffer
+}
+
+/**
+ * Creates an {@link EncodeBuffer}. `Buffer.from(text)` or a concatenation plus `Buffer#write` and a `subarray` view
+ * cost 0.1–0.15 µs more per event than `TextEncoder#encodeInto` into a kept buffer.
+ */
+export function createEncodeBuffer(initialBytes = 64 * 1024): EncodeBuffer {
+  const encoder = new TextEncoder()
+  let bytes = Buffer.allocUnsafe(initialBytes)
+  // The view from the offset used last (callers use one): making one per call would cost what this saves.
+  let viewAt = 0
+  let view: Uint8Array = bytes
+  return {
+    encode(text, at = 0) {
+      // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+      if (at + text.length * 3 > bytes.length) {
+        bytes = Buffer.allocUnsafe(Math.max(at + text.length * 3, bytes.length * 2))
+        viewAt = -1
+      }
+      if (at !== viewAt) {
+        view = bytes.subarray(at)
+        viewAt = at
+      }
+      return at + encoder.encodeInto(text, view).written
+    },
+    get bytes() {
+      return bytes
+    },
+  }
+}
+
 /** Reads up to `length` bytes at `position`, looping on short reads; the result is shorter only at end of file. */
 export function readAt(io: FileIo, fd: number, position: number, length: number): Buffer {
   const buffer = Buffer.allocUnsafe(length)

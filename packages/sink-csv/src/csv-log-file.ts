@@ -1,4 +1,4 @@
-import { AuditrailError, DEFAULT_FILE_MODE, NOFOLLOW_FLAGS, readAt, removeStaleTemps, replaceFile, statIfExists, syncFile, writeFully, type AuditEvent, type FileIo, type LogFileHandler } from '@auditrail/core'
+import { AuditrailError, DEFAULT_FILE_MODE, NOFOLLOW_FLAGS, createEncodeBuffer, readAt, removeStaleTemps, replaceFile, statIfExists, syncFile, writeFully, type AuditEvent, type FileIo, type LogFileHandler } from '@auditrail/core'
 import { columnsFor, coversColumns, encodeHeader, EXPECTED_HEADER, readHeader, unionColumns, type CsvColumns } from './csv-columns.js'
 import { encodeRow } from './csv-row.js'
 import { parseDataRows } from './csv-rows.js'
@@ -64,6 +64,8 @@ export function createCsvLogFile(io: FileIo, file: string, fsync: boolean, fileM
   let renamed = false
   // What we last knew to end at a record boundary, so a later tenure checks only what others appended.
   let known = { ino: -1, size: 0 }
+  // Each row is encoded into this kept buffer: no Buffer allocated per event.
+  const rowBuffer = createEncodeBuffer()
 
   const corrupt = (message: string): AuditrailError =>
     new AuditrailError('corrupt', `${message}; the file is left untouched`, { component: COMPONENT, file })
@@ -210,9 +212,9 @@ export function createCsvLogFile(io: FileIo, file: string, fsync: boolean, fileM
       if (current.kind === 'missing') rewrite(undefined, event)
       else if (!coversColumns(current.columns, columnsFor(event))) rewrite(current, event)
       else {
-        const row = Buffer.from(encodeRow(event, current.columns, current.delimiter))
+        const length = rowBuffer.encode(encodeRow(event, current.columns, current.delimiter))
         try {
-          writeFully(io, current.fd, row, current.size)
+          writeFully(io, current.fd, rowBuffer.bytes, current.size, length)
           if (fsync) io.fdatasyncSync(current.fd)
         } catch (error) {
           // Take back a partial row (a short write before ENOSPC), so the file still ends at a record boundary.
@@ -223,7 +225,7 @@ export function createCsvLogFile(io: FileIo, file: string, fsync: boolean, fileM
           }
           throw error
         }
-        current.size += row.length
+        current.size += length
         known = { ino: current.ino, size: current.size }
       }
       newest = event.timestamp

@@ -12,6 +12,8 @@
  * offset where the gap ends, so that opening a file reads 58 bytes, not the whole gap.
  */
 
+import { createEncodeBuffer } from '@auditrail/core/file-io'
+
 /** Offset of the first gap byte: `[` plus the header. */
 export const HEADER_END = 58
 const MAGIC = '\t \t  \t \t'
@@ -64,10 +66,7 @@ export function encodePrefix(gapBytes: number, length = HEADER_END + gapBytes): 
   return prefix
 }
 
-let scratch = Buffer.allocUnsafe(64 * 1024)
-// The scratch buffer after its first byte, where the event's text goes (kept: a view made per event costs ~0.1 µs).
-let scratchTail = scratch.subarray(1)
-const encoder = new TextEncoder()
+const scratch = createEncodeBuffer()
 
 /**
  * Encodes the bytes that insert `line` (one compact event) before the current newest event, `\n{event},` (no comma
@@ -75,26 +74,23 @@ const encoder = new TextEncoder()
  * length. Encoding in place, with no string concatenation and no new Buffer view, saves about 0.15 µs per event.
  */
 export function encodeChunkInPlace(line: string, logIsEmpty: boolean): number {
-  if (line.length * 3 + 2 > scratch.length) {
-    scratch = Buffer.allocUnsafe(Math.max(line.length * 3 + 2, scratch.length * 2))
-    scratchTail = scratch.subarray(1)
-  }
-  scratch[0] = 0x0a
-  const end = 1 + encoder.encodeInto(line, scratchTail).written
+  const end = scratch.encode(line, 1)
+  const bytes = scratch.bytes
+  bytes[0] = 0x0a
   if (logIsEmpty) return end
-  scratch[end] = 0x2c
+  bytes[end] = 0x2c
   return end + 1
 }
 
 /** The buffer {@link encodeChunkInPlace} encodes into. */
 export function chunkBuffer(): Buffer {
-  return scratch
+  return scratch.bytes
 }
 
 /** The chunk for `line` (see {@link encodeChunkInPlace}) as a view of the reused buffer, valid until the next call. */
 export function encodeChunk(line: string, logIsEmpty: boolean): Buffer {
   const length = encodeChunkInPlace(line, logIsEmpty)
-  return scratch.subarray(0, length)
+  return scratch.bytes.subarray(0, length)
 }
 
 /**
