@@ -115,12 +115,14 @@ function copyValue(value: unknown, walk: Walk): JsonValue {
   ancestors.push(value)
   let copy: JsonValue
   if (Array.isArray(value)) {
-    // Built packed, not with new Array(n): JSON.stringify serializes holey arrays on a slower path.
-    const items: JsonValue[] = []
-    for (let i = 0; i < value.length; i++) {
+    // A packed copy of the exact length (slice), filled in place: new Array(n) would be holey, which JSON.stringify
+    // serializes on a slower path, and push() grows the store to 17 slots at the first element.
+    // (An Array subclass would slice into its own class: its copy starts empty, so it becomes a plain array.)
+    const items: JsonValue[] = Object.getPrototypeOf(value) === Array.prototype ? (value.slice() as JsonValue[]) : new Array<JsonValue>(value.length).fill(null)
+    for (let i = 0; i < items.length; i++) {
       keys.push(i)
       if (!(i in value)) fail(walk, 'sparse array holes are not representable in JSON')
-      items.push(copyValue(value[i], walk))
+      items[i] = copyValue(value[i], walk)
       keys.pop()
     }
     copy = Object.freeze(items)
@@ -137,7 +139,9 @@ function copyObject(source: Record<string, unknown>, walk: Walk): JsonObject {
   if (Object.getOwnPropertySymbols(source).length > 0) fail(walk, 'symbol keys are not representable in JSON')
   const out: Record<string, JsonValue> = {}
   const { keys } = walk
-  for (const key of Object.keys(source)) {
+  // for-in with an own-property check lists what Object.keys lists, in the same order, without an array per object.
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue
     const item = source[key]
     // JSON.stringify omits undefined-valued keys; we do the same, on purpose and documented,
     // because optional fields left undefined are how TypeScript callers spell "absent".
