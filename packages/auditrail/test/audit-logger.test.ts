@@ -71,6 +71,23 @@ describe('AuditLogger construction', () => {
     }
   })
 
+  it('passes regrowth to the JSON sink: a bad one is an options error naming the field, before anything is created', () => {
+    const root = join(tempDir(), 'nested')
+    let caught: unknown
+    try {
+      new AuditLogger(root, 'x', { format: 'json', regrowth: { mode: 'soon' as 'sync' } })
+    } catch (error) {
+      caught = error
+    }
+    expect(isAuditrailError(caught, 'options')).toBe(true)
+    expect((caught as { field?: string }).field).toBe('regrowth.mode')
+    expect(existsSync(root)).toBe(false)
+    const logger = new AuditLogger(root, 'x', { format: 'json', regrowth: { mode: 'sync' } })
+    logger.logEvent('note_write', 'success', { text: 'kept' })
+    logger.close()
+    expect(JSON.parse(readFileSync(join(root, 'audit_log.json'), 'utf8'))).toHaveLength(1)
+  })
+
   it('refuses a corrupt existing log at construction and leaves it untouched', () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'audit_log.csv'), 'when,what\n1,2\n')

@@ -1,7 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { NOFOLLOW_FLAGS, nodeFileIo, readAt, statIfExists, writeFully, type FileIo } from '@auditrail/core'
+import { NOFOLLOW_FLAGS, createEncodeBuffer, nodeFileIo, readAt, statIfExists, writeFully, type FileIo } from '@auditrail/core'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 
@@ -70,6 +70,11 @@ describe('writeFully', () => {
 
   test('appends after existing content at the current offset', () => {
     expect(withFile('[1]', 'a', (fd) => writeFully(shortWrites(2), fd, bytes(',[2]'), null))).toBe('[1],[2]')
+  })
+
+  test('with a length, writes only the buffer\'s first bytes', () => {
+    const io = shortWrites(2)
+    expect(withFile('0123456789', 'r+', (fd) => writeFully(io, fd, bytes('ABCDEFG'), 1, 5))).toBe('0ABCDE6789')
   })
 
   test('an empty buffer makes no write call', () => {
@@ -149,5 +154,28 @@ describe('readAt and statIfExists', () => {
     }
     nodeFileIo.closeSync(nodeFileIo.openSync(target, NOFOLLOW_FLAGS.update))
     expect(readFileSync(target, 'utf8')).toBe('kept')
+  })
+})
+
+describe('createEncodeBuffer', () => {
+  test('encodes any string as Buffer.from does, at any offset, growing past its first size', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), fc.integer({ min: 0, max: 20 }), (text, at) => {
+        const buffer = createEncodeBuffer(16)
+        buffer.encode('x'.repeat(40), 0)
+        const end = buffer.encode(text, at)
+        expect(end - at).toBe(Buffer.byteLength(text))
+        expect(buffer.bytes.subarray(at, end).toString('utf8')).toBe(text)
+      }),
+    )
+  })
+
+  test('keeps its buffer while the text fits, and bytes before the offset are left alone', () => {
+    const buffer = createEncodeBuffer(64)
+    const first = buffer.bytes
+    first[0] = 0x0a
+    expect(buffer.encode('{"é":1}', 1)).toBe(1 + Buffer.byteLength('{"é":1}'))
+    expect(buffer.bytes).toBe(first)
+    expect(buffer.bytes.subarray(0, 9).toString()).toBe('\n{"é":1}')
   })
 })

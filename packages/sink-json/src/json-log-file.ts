@@ -72,6 +72,11 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
   let renamed = false
   // Set once sync() is used: this writer promises durability at sync points, so tidying must keep order too.
   let grouped = false
+  // Where this writer left the file (at the end of its last tenure, or as it found it when opened): another file or
+  // gap end at its next tenure means another writer wrote meanwhile (background regrowth then stands aside).
+  let left: string | undefined
+  const viewOf = (current: FileState): string | undefined =>
+    current.kind === 'missing' ? 'missing' : current.kind === 'ours' && ino !== undefined ? `${ino}:${current.gapEnd}` : undefined
 
   function closeFd(): void {
     if (fd === undefined) return
@@ -235,6 +240,11 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
       newestEvent = null
       dirty = false
       state = inspect(repair)
+      if (regrower !== undefined) {
+        const view = viewOf(state)
+        if (!repair) left = view
+        else if (left !== undefined && view !== left) regrower.shared()
+      }
       // Read-only validation may meet a crashed writer's unrepaired head; the newest is only needed to write.
       newest = repair ? readNewest(state) : undefined
     },
@@ -274,7 +284,9 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
       renamed = false
     },
     tidy() {
-      if (state?.kind === 'ours') tidyHeader(state)
+      if (state?.kind !== 'ours') return
+      tidyHeader(state)
+      if (regrower !== undefined) left = viewOf(state)
     },
     forget() {
       regrower?.cancel()

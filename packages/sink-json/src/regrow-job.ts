@@ -10,6 +10,7 @@ import {
   CONTROL_BYTES,
   COPIED_FROM,
   FAILED,
+  IDLE,
   PUBLISHED,
   QUEUED,
   READY,
@@ -36,6 +37,11 @@ export interface RegrowthOptions {
 
 /** See {@link RegrowthOptions.minBodyBytes}. */
 export const DEFAULT_MIN_BODY_BYTES = 1 << 20
+/**
+ * After seeing another writer's changes, this long without starting a job: with several writers each would copy the
+ * same log at once (each process its own worker, on the same cores) and all but one copy would be thrown away.
+ */
+const SHARED_QUIET_MS = 1000
 /** How long the writer waits for a worker whose copy it needs before giving up on it and rewriting on its own. */
 const WAIT_LIMIT_MS = 30_000
 
@@ -64,6 +70,8 @@ interface RegrowJob {
   end(): void
   /** Blocks until `end` took effect (a worker closes its descriptors on its own thread). */
   settle(): void
+  /** True once `end` took effect. */
+  settled(): boolean
 }
 
 /** Regrowing the gap of one JSON log off the critical path (see {@link RegrowthMode}). */
@@ -81,8 +89,34 @@ export interface Regrower {
   cancel(): void
   /** The log was replaced by a synchronous rewrite: background regrowth may be tried again. */
   replaced(): void
-  /** Cancels, and stops the worker thread. */
+  /** Another writer changed the log since this one last held it: regrow synchronously for a while (see SHARED_QUIET_MS). */
+  shared(): void
+  /** Cancels the job in progress and waits until its descriptors are closed. */
   close(): void
+}
+
+// One regrowth thread per process, started on first need and shared by every JSON sink in it (jobs queue in order):
+// a thread per sink would boot again for every logger a process opens, and each boot costs tens of milliseconds of CPU.
+let worker: Worker | undefined
+let workerBroken = false
+let lastJobId = 0
+
+function ensureWorker(): Worker | undefined {
+  if (worker !== undefined || workerBroken) return worker
+  try {
+    const compiled = new URL('./regrow-worker.js', import.meta.url)
+    // Tests run this module from its TypeScript source; the worker always runs compiled (`tsc -b` comes first).
+    const thread = new Worker(existsSync(compiled) ? compiled : new URL('../dist/regrow-worker.js', import.meta.url))
+    // Never keeps the process alive; a job cut short by exit leaves a temporary file the next writer removes.
+    thread.unref()
+    thread.on('error', () => {
+      workerBroken = true
+    })
+    worker = thread
+  } catch {
+    workerBroken = true
+  }
+  return worker
 }
 
 /**
@@ -100,30 +134,14 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
     })
   }
   const minBodyBytes = options?.minBodyBytes ?? DEFAULT_MIN_BODY_BYTES
-  let worker: Worker | undefined
-  let workerBroken = false
   let job: RegrowJob | undefined
+  // Jobs ended whose worker may still hold descriptors: close() waits for them.
+  let ending: RegrowJob[] = []
   // After a failed job, this log is not tried again in the background until it is next replaced: it regrows
   // synchronously, where a persistent failure is reported with the event it fails. (Not an inode number: a new file
   // often gets the number of the one it replaced.)
   let skip = false
-
-  function ensureWorker(): Worker | undefined {
-    if (worker !== undefined || workerBroken) return worker
-    try {
-      const compiled = new URL('./regrow-worker.js', import.meta.url)
-      // Tests run this module from its TypeScript source; the worker always runs compiled (`tsc -b` comes first).
-      worker = new Worker(existsSync(compiled) ? compiled : new URL('../dist/regrow-worker.js', import.meta.url))
-      // Never keeps the process alive; a job cut short by exit leaves a temporary file the next writer removes.
-      worker.unref()
-      worker.on('error', () => {
-        workerBroken = true
-      })
-    } catch {
-      workerBroken = true
-    }
-    return worker
-  }
+  let quietUntil = 0
 
   /** Creates the new file (empty, our mode, never through a link) and returns its inode. */
   function createTemp(tempPath: string): number | undefined {
@@ -149,7 +167,8 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
     Atomics.store(state, STATE, QUEUED)
     Atomics.store(positions, PUBLISHED, BigInt(plan.gapEnd))
     const post = (message: RegrowMessage): void => thread.postMessage(message)
-    post({ kind: 'start', files: { file, fileIno: ino, tempPath, tempIno }, plan, control })
+    const id = ++lastJobId
+    post({ kind: 'start', id, files: { file, fileIno: ino, tempPath, tempIno }, plan, control })
     const status = (): JobStatus => {
       const value = Atomics.load(state, STATE)
       return value === QUEUED ? 'queued' : value === RUNNING ? 'running' : value === READY ? 'ready' : 'failed'
@@ -178,11 +197,12 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
       },
       end() {
         Atomics.store(state, CANCEL, 1)
-        post({ kind: 'end', control })
+        post({ kind: 'end', id, control })
       },
       settle() {
         for (const from of [QUEUED, RUNNING, READY, FAILED]) waitWhile(from)
       },
+      settled: () => Atomics.load(state, STATE) === IDLE,
     }
   }
 
@@ -206,13 +226,15 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
       // As for the worker: this log then regrows synchronously.
     }
     const status = (): 'ready' | 'failed' => (copiedFrom === undefined ? 'failed' : 'ready')
-    return { plan, tempPath, tempIno, sourceIno: ino, poll: status, wait: status, copiedFrom: () => copiedFrom ?? plan.gapEnd, publish() {}, end() {}, settle() {} }
+    return { plan, tempPath, tempIno, sourceIno: ino, poll: status, wait: status, copiedFrom: () => copiedFrom ?? plan.gapEnd, publish() {}, end() {}, settle() {}, settled: () => true }
   }
 
   /** Ends `current`; unless it was renamed over the log, removes its file, and with `failed` rests until the next replacement. */
   function drop(current: RegrowJob, renamed: boolean, failed: boolean): void {
     job = undefined
     current.end()
+    ending = ending.filter((old) => !old.settled())
+    ending.push(current)
     if (renamed) return
     if (failed) skip = true
     try {
@@ -261,10 +283,10 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
       }
       const body = log.size - log.gapEnd
       const free = log.gapEnd - HEADER_END
-      // The thread takes tens of milliseconds to start: start it before the first job needs it.
-      if (mode === 'worker' && body * 2 >= minBodyBytes) ensureWorker()
+      // The thread takes tens of milliseconds to start: start it before the first job needs it (not while sharing).
+      if (mode === 'worker' && worker === undefined && !workerBroken && body * 2 >= minBodyBytes && Date.now() >= quietUntil) ensureWorker()
       // Started once about 60% of a gap the size of the body is used: the copy has the rest of the gap's time to finish.
-      if (body < minBodyBytes || free * 4 >= body || skip) return
+      if (body < minBodyBytes || free * 4 >= body || skip || Date.now() < quietUntil) return
       const tempPath = tempPathFor(file)
       const tempIno = createTemp(tempPath)
       const plan = { gapEnd: log.gapEnd, size: log.size, gapBytes: gapFor(log.size - HEADER_END, 0) }
@@ -298,16 +320,14 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
     replaced() {
       skip = false
     },
+    shared() {
+      quietUntil = Date.now() + SHARED_QUIET_MS
+    },
     close() {
-      const current = job
       regrower.cancel()
-      // Closing leaves no descriptor of ours open.
-      current?.settle()
-      if (worker !== undefined) {
-        const thread = worker
-        worker = undefined
-        thread.postMessage({ kind: 'exit' } satisfies RegrowMessage)
-      }
+      // Closing leaves no descriptor of ours open. (The thread stays for other sinks; it never keeps the process alive.)
+      for (const old of ending) old.settle()
+      ending = []
     },
   }
   return regrower

@@ -82,10 +82,10 @@ export interface RegrowFiles {
 }
 
 /**
- * What the writer tells the regrowth worker: start a job; end it (the writer renamed the new file, or abandons it and
- * removes it itself), upon which the worker closes its descriptors and the job's state becomes IDLE; stop the thread.
+ * What a writer tells the regrowth worker (`id`: the job's number, unique in the process: a SharedArrayBuffer arrives as a
+ * new object with each message, so it cannot name the job): start a job; end it (the writer renamed the new file, or abandons it and
+ * removes it itself), upon which the worker closes that job's descriptors and its state becomes IDLE.
  */
 export type RegrowMessage =
-  | { readonly kind: 'start'; readonly files: RegrowFiles; readonly plan: Omit<RegrowPlan, 'sourceFd' | 'tempFd'>; readonly control: SharedArrayBuffer }
-  | { readonly kind: 'end'; readonly control: SharedArrayBuffer }
-  | { readonly kind: 'exit' }
+  | { readonly kind: 'start'; readonly id: number; readonly files: RegrowFiles; readonly plan: Omit<RegrowPlan, 'sourceFd' | 'tempFd'>; readonly control: SharedArrayBuffer }
+  | { readonly kind: 'end'; readonly id: number; readonly control: SharedArrayBuffer }

@@ -4,8 +4,9 @@ import { parentPort } from 'node:worker_threads'
 import { NOFOLLOW_FLAGS, nodeFileIo } from '@auditrail/core/file-io'
 import { buildRegrownLog, CANCEL, COPIED_FROM, FAILED, IDLE, PUBLISHED, READY, RUNNING, STATE, type RegrowMessage, type RegrowPlan } from './regrow-steps.js'
 
-// The descriptors of the job in progress, closed when the writer ends it.
-let held: number[] = []
+// The descriptors of each job (by its id), closed when its writer ends it: several sinks of one process share this
+// thread, and their jobs run one after another.
+const held = new Map<number, number[]>()
 
 function settle(control: SharedArrayBuffer, value: number): void {
   const state = new Int32Array(control, 0, 2)
@@ -14,23 +15,23 @@ function settle(control: SharedArrayBuffer, value: number): void {
 }
 
 /** Opens `file` and checks it is still the inode the writer saw (never a link planted meanwhile: O_NOFOLLOW). */
-function openChecked(file: string, flags: number, ino: number): number {
+function openChecked(fds: number[], file: string, flags: number, ino: number): number {
   const fd = openSync(file, flags)
-  held.push(fd)
+  fds.push(fd)
   if (fstatSync(fd).ino !== ino) throw new Error(`${file} was replaced`)
   return fd
 }
 
-function closeHeld(): void {
+function closeHeld(id: number): void {
   // The source descriptor last: closing the old log's last descriptor frees its page cache, here and not on the writer.
-  for (const fd of held.reverse()) {
+  for (const fd of (held.get(id) ?? []).reverse()) {
     try {
       closeSync(fd)
     } catch {
       // Nothing is left to write through it; the process closes it at exit.
     }
   }
-  held = []
+  held.delete(id)
 }
 
 function start(message: Extract<RegrowMessage, { kind: 'start' }>): number {
@@ -39,9 +40,11 @@ function start(message: Extract<RegrowMessage, { kind: 'start' }>): number {
   const { files } = message
   if (Atomics.load(state, CANCEL) === 1) return FAILED
   Atomics.store(state, STATE, RUNNING)
+  const fds: number[] = []
+  held.set(message.id, fds)
   try {
-    const sourceFd = openChecked(files.file, NOFOLLOW_FLAGS.read, files.fileIno)
-    const tempFd = openChecked(files.tempPath, constants.O_WRONLY | constants.O_NOFOLLOW, files.tempIno)
+    const sourceFd = openChecked(fds, files.file, NOFOLLOW_FLAGS.read, files.fileIno)
+    const tempFd = openChecked(fds, files.tempPath, constants.O_WRONLY | constants.O_NOFOLLOW, files.tempIno)
     const plan: RegrowPlan = { ...message.plan, sourceFd, tempFd }
     const from = buildRegrownLog(nodeFileIo, plan, () => Number(Atomics.load(positions, PUBLISHED)), () => Atomics.load(state, CANCEL) === 1)
     if (from === undefined) return FAILED
@@ -55,8 +58,8 @@ function start(message: Extract<RegrowMessage, { kind: 'start' }>): number {
 
 parentPort?.on('message', (message: RegrowMessage) => {
   if (message.kind === 'start') settle(message.control, start(message))
-  else if (message.kind === 'end') {
-    closeHeld()
+  else {
+    closeHeld(message.id)
     settle(message.control, IDLE)
-  } else parentPort?.close()
+  }
 })
