@@ -1,7 +1,7 @@
 import * as path from 'node:path'
 import { AuditrailError, ioError, unsafePathError } from './errors.js'
 import { DEFAULT_FILE_MODE, DIRECTORY_MODE, nodeFileIo, statIfExists, type FileIo } from './file-io.js'
-import { createLockTenure, type LockTenureOptions } from './lock-tenure.js'
+import { createLockTenure, type LockTenure, type LockTenureOptions } from './lock-tenure.js'
 
 /** The options every file sink takes. */
 export interface FileSinkOptions {
@@ -77,15 +77,18 @@ export function createFileSinkFrame<H extends LogFileHandler>(
   component: string,
   fileName: string,
   options: FileSinkOptions,
-  makeHandler: (io: FileIo, file: string, fsync: boolean, fileMode: number) => H,
+  makeHandler: (io: FileIo, file: string, fsync: boolean, fileMode: number, othersWaiting: () => boolean) => H,
 ): FileSinkFrame<H> {
   validateFileSinkOptions(component, options)
   const io = options.io ?? nodeFileIo
   const file = path.resolve(options.rootLogDir, fileName)
   const fileMode = options.fileMode ?? DEFAULT_FILE_MODE
-  const log = makeHandler(io, file, options.durability === 'fsync', fileMode)
+  // The handler may ask whether other writers are waiting for the lock (the tenure is made after it, around it).
+  let tenureRef: LockTenure | undefined
+  const log = makeHandler(io, file, options.durability === 'fsync', fileMode, () => tenureRef?.othersWaiting() ?? false)
   const hooks = { begin: (tookOver: boolean) => log.load(true, tookOver), end: () => log.tidy() }
   const tenure = createLockTenure(file, component, hooks, options.lock, fileMode)
+  tenureRef = tenure
   let closed = false
   let directoryMade = false
 

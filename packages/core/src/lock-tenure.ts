@@ -36,6 +36,8 @@ export interface LockTenure {
   /** Ends the tenure now, if one is running. A lock found compromised is reported as a process warning. */
   end(): void
   readonly held: boolean
+  /** True when another writer has waited for the lock during this tenure (one stat of the waiters' marker). */
+  othersWaiting(): boolean
 }
 
 // The tenure holding each file in this process: a second writer on the same file in the same thread must
@@ -146,6 +148,9 @@ export function createLockTenure(
     },
     end() {
       release(false)
+    },
+    othersWaiting() {
+      return lock.held && lock.isWanted(since)
     },
   }
   return tenure

@@ -50,8 +50,8 @@ export interface JsonSink extends AuditSink {
  * An existing file that is not a JSON array of events throws a `corrupt` error here and is never modified.
  */
 export function createJsonSink(options: JsonSinkOptions): JsonSink {
-  const frame = createFileSinkFrame(COMPONENT, JSON_LOG_FILE, options, (io, file, fsync, fileMode) =>
-    createJsonLogFile(io, file, fsync, fileMode, createRegrower(options.regrowth, io, options.io !== undefined, file, fileMode, fsync)),
+  const frame = createFileSinkFrame(COMPONENT, JSON_LOG_FILE, options, (io, file, fsync, fileMode, othersWaiting) =>
+    createJsonLogFile(io, file, fsync, fileMode, createRegrower(options.regrowth, { io, customIo: options.io !== undefined, file, fileMode, fsync, othersWaiting })),
   )
   const { file, io, log } = frame
 

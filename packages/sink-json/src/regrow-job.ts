@@ -119,11 +119,24 @@ function ensureWorker(): Worker | undefined {
   return worker
 }
 
+/** The log a {@link Regrower} works for, and how its sink writes it. */
+export interface RegrowTarget {
+  readonly io: FileIo
+  /** The caller passed its own io (a worker thread cannot call it). */
+  readonly customIo: boolean
+  readonly file: string
+  readonly fileMode: number
+  readonly fsync: boolean
+  /** True when another writer has waited for the lock during this tenure: the log is shared. */
+  readonly othersWaiting: () => boolean
+}
+
 /**
- * Resolves `options` against the io in use (`customIo`: the caller passed one): undefined when regrowth stays
- * synchronous. Throws an `options` error naming the field.
+ * Resolves `options` against the io in use: undefined when regrowth stays synchronous. Throws an `options` error
+ * naming the field.
  */
-export function createRegrower(options: RegrowthOptions | undefined, io: FileIo, customIo: boolean, file: string, fileMode: number, fsync: boolean): Regrower | undefined {
+export function createRegrower(options: RegrowthOptions | undefined, target: RegrowTarget): Regrower | undefined {
+  const { io, customIo, file, fileMode, fsync, othersWaiting } = target
   validateRegrowthOptions(options)
   const mode = options?.mode ?? (customIo ? 'sync' : 'worker')
   if (mode === 'sync') return undefined
@@ -287,6 +300,11 @@ export function createRegrower(options: RegrowthOptions | undefined, io: FileIo,
       if (mode === 'worker' && worker === undefined && !workerBroken && body * 2 >= minBodyBytes && Date.now() >= quietUntil) ensureWorker()
       // Started once about 60% of a gap the size of the body is used: the copy has the rest of the gap's time to finish.
       if (body < minBodyBytes || free * 4 >= body || skip || Date.now() < quietUntil) return
+      if (othersWaiting()) {
+        // Shared: each writer would copy the same log at once (see SHARED_QUIET_MS).
+        regrower.shared()
+        return
+      }
       const tempPath = tempPathFor(file)
       const tempIno = createTemp(tempPath)
       const plan = { gapEnd: log.gapEnd, size: log.size, gapBytes: gapFor(log.size - HEADER_END, 0) }

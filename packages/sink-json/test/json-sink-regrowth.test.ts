@@ -2,8 +2,10 @@ import { readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { AuditrailError, type AuditEvent } from '@auditrail/core'
-import { createRecordingIo } from '@auditrail/testkit'
+import { createRecordingIo, type RecordingIo } from '@auditrail/testkit'
 import { createJsonSink, type JsonSinkOptions } from '../src/index.js'
+import { createJsonLogFile } from '../src/json-log-file.js'
+import { createRegrower } from '../src/regrow-job.js'
 import { createFaultyIo } from './faulty-io.js'
 import { logPath, makeEvent, parseLog, tempLogDir } from './event-factory.js'
 
@@ -181,5 +183,31 @@ describe('regrowth options', () => {
     expect(error.code).toBe('options')
     expect(error.field).toBe('regrowth.mode')
     expect(error.message).toContain('inline')
+  })
+})
+
+describe('a shared log', () => {
+  /** Appends `count` sized events through the file handler directly, with the regrower told whether others wait. */
+  function appendWith(othersWaiting: boolean, count: number): RecordingIo {
+    const dir = tempLogDir()
+    const io = createRecordingIo()
+    const file = logPath(dir)
+    const regrower = createRegrower({ mode: 'inline', minBodyBytes: 0 }, { io, customIo: true, file, fileMode: 0o600, fsync: false, othersWaiting: () => othersWaiting })
+    const log = createJsonLogFile(io, file, false, 0o600, regrower)
+    log.load(true)
+    for (let i = 0; i < count; i++) {
+      const event = sized(i)
+      log.append(JSON.stringify(event), event)
+    }
+    log.tidy()
+    log.close()
+    expect(parseLog(dir)).toHaveLength(count)
+    return io
+  }
+  const backgroundJobs = (io: RecordingIo): number => io.ops.filter((op) => op.kind === 'open' && op.path.endsWith('.tmp') && !op.created).length
+
+  it('starts no background job while another writer waits for the lock (each would copy the same log)', () => {
+    expect(backgroundJobs(appendWith(false, 600))).toBeGreaterThan(0)
+    expect(backgroundJobs(appendWith(true, 600))).toBe(0)
   })
 })
