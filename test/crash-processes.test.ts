@@ -145,6 +145,24 @@ describe('SIGKILLed writer processes', () => {
   )
 })
 
+describe('a SIGKILLed writer that regrows its gap in a worker thread', () => {
+  it(
+    'json: alone on its log (so its worker regrows from the smallest log up), killed at a random moment: every acknowledged event is found, nothing else but the one in flight',
+    async () => {
+      let runs = 0
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 0, max: 0x7fff_ffff }), fc.integer({ min: 50, max: 1500 }), async (seed, afterMs) => {
+          runs++
+          await crashAndCheck('json', [{ count: 4000, seed, kill: { afterMs } }], runs % 2 === 0, true)
+        }),
+        { seed: tortureSeed(0x5eed_0003), numRuns: RUNS, endOnFailure: true },
+      )
+      expect(runs).toBe(RUNS)
+    },
+    RUNS * 40_000,
+  )
+})
+
 describe('a SIGKILL in the middle of one huge write', () => {
   it.each(['json', 'csv'] as const)(
     '%s: the event being written is afterwards whole or absent, never cut short, and the file is valid',

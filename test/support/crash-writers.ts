@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { checkInvariants, type AuditEvent } from '@auditrail/core'
@@ -287,6 +287,8 @@ export function describeCrashState(dir: string, format: FileFormat): string {
     return 'no file'
   }
   const parts = [existsSync(`${file}.lock`) ? 'lock left' : 'no lock']
+  // A rewrite or a background regrowth cut short (the next writer removes it).
+  if (readdirSync(dir).some((name) => name.endsWith('.tmp'))) parts.push('temporary file left')
   if (format === 'json') {
     parts.push(bytes[9] === 0x09 ? 'dirty header' : 'clean header')
     try {
