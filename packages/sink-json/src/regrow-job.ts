@@ -99,6 +99,7 @@ export interface Regrower {
 // a thread per sink would boot again for every logger a process opens, and each boot costs tens of milliseconds of CPU.
 let worker: Worker | undefined
 let workerBroken = false
+let warming = false
 let lastJobId = 0
 
 function ensureWorker(): Worker | undefined {
@@ -296,8 +297,13 @@ export function createRegrower(options: RegrowthOptions | undefined, target: Reg
       }
       const body = log.size - log.gapEnd
       const free = log.gapEnd - HEADER_END
-      // The thread takes tens of milliseconds to start: start it before the first job needs it (not while sharing).
-      if (mode === 'worker' && worker === undefined && !workerBroken && body * 2 >= minBodyBytes && Date.now() >= quietUntil) ensureWorker()
+      // The thread takes tens of milliseconds to start: start it before the first job needs it (not while sharing), on the
+      // next turn of the event loop, so that no logEvent call pays the 2 ms its constructor blocks for. (A synchronous
+      // burst never yields: its first job starts the thread itself.)
+      if (mode === 'worker' && worker === undefined && !workerBroken && !warming && body * 2 >= minBodyBytes && Date.now() >= quietUntil) {
+        warming = true
+        setImmediate(ensureWorker)
+      }
       // Started once about 60% of a gap the size of the body is used: the copy has the rest of the gap's time to finish.
       if (body < minBodyBytes || free * 4 >= body || skip || Date.now() < quietUntil) return
       if (othersWaiting()) {
