@@ -175,17 +175,24 @@ export function createFileLock(file: string, component: string, options: FileLoc
       compromised = undefined
       const deadline = Date.now() + timeoutMs
       let pause = 0.25
+      let signalled: string | undefined
       for (;;) {
         const seen = sight(lockPath, component)
         const stale = seen !== undefined && seen.mtimeMs < Date.now() - staleMs
-        if (stale ? takeOver(seen) : tryLock()) {
+        // A lock just seen live is not tried: the attempt (mkdir, a stat, an ELOCKED error with its stack) would fail,
+        // and with several writers waiting those attempts took CPU from the one holding the lock.
+        if (stale ? takeOver(seen) : seen === undefined && tryLock()) {
           // Also after a dead holder: got in between another contender's removal of its lock and that contender's own try.
           return stale || fs.existsSync(takeoverPath) ? 'took-over' : 'acquired'
         }
         if (Date.now() >= deadline) {
           throw new AuditrailError('locked', `lock not obtained within ${timeoutMs} ms; another writer holds it`, { component, file: lockPath })
         }
-        signalWaiting()
+        // Once per holder is enough: the holder only asks whether someone waited since its tenure began.
+        if (seen?.identity !== signalled) {
+          signalWaiting()
+          signalled = seen?.identity
+        }
         sleepSync(pause)
         pause = Math.min(pause * 2, MAX_POLL_MS)
       }
