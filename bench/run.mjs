@@ -29,6 +29,15 @@ function machine() {
   return `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}, temp filesystem ${filesystem}`
 }
 
+/** Writes back every dirty page (sync(1)), so that no group's disk work spills into the next group's timings. */
+function settleDisk() {
+  try {
+    execFileSync('sync')
+  } catch {
+    // No sync(1): the groups then run back to back, as before.
+  }
+}
+
 const rows = []
 try {
   for (const [name, scenarios] of [
@@ -40,6 +49,10 @@ try {
     if (only !== undefined && only !== name) continue
     process.stderr.write(`running ${name}…\n`)
     rows.push(...(await scenarios({ quick })))
+    // Each group from a quiet machine: the previous group's files removed and its dirty pages written back (the append
+    // group leaves two logs of a million events; their writeback, still going during the next group, slowed it).
+    cleanup()
+    settleDisk()
   }
 } finally {
   cleanup()
