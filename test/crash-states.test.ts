@@ -290,7 +290,7 @@ function explore(format: LogFormat, durability: Durability, start: Start, worklo
       // A body several times the minimum gap, so that the first writes find the gap low and start a regrowth.
       if (n < firstWrite) return start === 'regrow' ? padded(event, 30_000) : event
       const i = n - firstWrite
-      const big = padded(event, start === 'growth' || start === 'regrow' ? 6000 + (workload.padding[i] ?? 0) : (workload.padding[i] ?? 0))
+      const big = padded(event, start === 'growth' ? 6000 + (workload.padding[i] ?? 0) : start === 'regrow' ? 20_000 + (workload.padding[i] ?? 0) : (workload.padding[i] ?? 0))
       return start === 'actor' ? withActor(big, i) : big
     })
     // The torn start's dead writer (event INITIAL) never stays: the chain goes on without it.
