@@ -1,6 +1,6 @@
 import { actionDetailsCodecs, isKnownActionType, type AuditStatus } from './codecs.js'
 import { AuditrailError } from './errors.js'
-import { toJsonObject, type JsonObject } from './json-value.js'
+import { copyDetails, EMPTY_DETAILS, isPlainDetails, JsonIssueSignal, toJsonObject, type JsonObject } from './json-value.js'
 import { formatDecodeIssue, toDecodeIssues, type DecodeIssue } from './path-reporter.js'
 
 /** A `logEvent` call's arguments once validated. */
@@ -50,40 +50,55 @@ export function validateEventInput(
   strict: boolean,
   actor?: unknown,
 ): EventInput {
-  if (typeof actionType !== 'string' || actionType.length === 0) {
-    throw invalid('action_type', `expected a non-empty string, got ${describe(actionType)}`, actionType, 'non-empty string')
-  }
-  // Control characters would break line-oriented tools (grep, jq -r) and spreadsheet filters.
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(actionType)) {
-    throw invalid('action_type', `must not contain control characters, got ${JSON.stringify(actionType)}`, actionType, 'ActionType')
-  }
+  // A caller logs a handful of action types and actors over and over: names already accepted skip their checks.
+  if (!acceptedNames.has(actionType)) acceptName('action_type', actionType, 'ActionType')
   if (status !== 'success' && status !== 'failed') {
     throw invalid('status', `expected "success" | "failed", got ${describe(status)}`, status, '"success" | "failed"')
   }
   if (error !== undefined && error !== null && typeof error !== 'string') {
     throw invalid('error', `expected a string or null, got ${describe(error)}`, error, 'string | null')
   }
-  if (actor !== undefined) {
-    if (typeof actor !== 'string' || actor.length === 0) throw invalid('actor', `expected a non-empty string, got ${describe(actor)}`, actor, 'non-empty string')
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(actor)) {
-      throw invalid('actor', `must not contain control characters, got ${JSON.stringify(actor)}`, actor, 'Actor')
-    }
-  }
+  if (actor !== undefined && !acceptedNames.has(actor)) acceptName('actor', actor, 'Actor')
   // A lone surrogate cannot be encoded as UTF-8: the file would silently hold U+FFFD instead.
-  if (!actionType.isWellFormed()) throw lonelySurrogate('action_type', actionType)
   if (typeof error === 'string' && !error.isWellFormed()) throw lonelySurrogate('error', error)
-  if (typeof actor === 'string' && !actor.isWellFormed()) throw lonelySurrogate('actor', actor)
-  const copied = toJsonObject(details)
-  if (!copied.ok) throw invalid(copied.issue.path, copied.issue.message, details, 'JSON object')
+  let copied: JsonObject
+  if (details === undefined || details === null) {
+    copied = EMPTY_DETAILS
+  } else {
+    const result = isPlainDetails(details) ? copyDetails(details, 'details') : notPlain(details)
+    if (result instanceof JsonIssueSignal) throw invalid(result.issue.path, result.issue.message, details, 'JSON object')
+    copied = result
+  }
   if (strict) {
-    const issues = strictIssues(actionType, copied.value)
+    const issues = strictIssues(actionType as string, copied)
     if (issues.length > 0) {
       const first = issues[0] as DecodeIssue
       throw new AuditrailError('invalid', `strict: ${issues.map(formatDecodeIssue).join('; ')}`, { component: 'core', field: first.path, issues })
     }
   }
-  const input: EventInput = { action_type: actionType, status, details: copied.value, error: typeof error === 'string' ? error : null }
-  return actor === undefined ? input : { ...input, actor: actor as string }
+  const errorText = typeof error === 'string' ? error : null
+  return actor === undefined
+    ? { action_type: actionType as string, status, details: copied, error: errorText }
+    : { action_type: actionType as string, status, details: copied, error: errorText, actor: actor as string }
+}
+
+// Action types and actors that passed the checks (the same for both), up to a bound: a Set lookup costs a fraction of
+// the control-character scan and the Unicode check, and real callers use a few dozen names, not thousands.
+const acceptedNames = new Set<unknown>()
+const MAX_ACCEPTED_NAMES = 1024
+
+/** The issue of details that are not a plain object (toJsonObject words it). */
+function notPlain(details: unknown): JsonIssueSignal {
+  const result = toJsonObject(details)
+  return new JsonIssueSignal(result.ok ? { path: 'details', message: 'expected a plain object' } : result.issue)
+}
+
+/** Checks an action type or actor (a non-empty, well-formed string without control characters) and remembers it. */
+function acceptName(field: 'action_type' | 'actor', value: unknown, expected: string): void {
+  if (typeof value !== 'string' || value.length === 0) throw invalid(field, `expected a non-empty string, got ${describe(value)}`, value, 'non-empty string')
+  // Control characters would break line-oriented tools (grep, jq -r) and spreadsheet filters.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(field, `must not contain control characters, got ${JSON.stringify(value)}`, value, expected)
+  if (!value.isWellFormed()) throw lonelySurrogate(field, value)
+  if (acceptedNames.size < MAX_ACCEPTED_NAMES) acceptedNames.add(value)
 }

@@ -28,8 +28,8 @@ export interface JsonIssue {
   readonly message: string
 }
 
-/** Thrown inside the walk, caught at its edge: the walk is recursive and stops at the first issue. */
-class JsonIssueSignal {
+/** Thrown inside the walk, caught at its edge (the walk is recursive and stops at the first issue); {@link copyDetails} returns it. */
+export class JsonIssueSignal {
   constructor(readonly issue: JsonIssue) {}
 }
 
@@ -67,7 +67,7 @@ function describe(value: unknown): string {
  * (a regular expression test and a concatenation per key) took 40% of the walk's time.
  */
 interface Walk {
-  readonly root: string
+  root: string
   readonly ancestors: object[]
   readonly keys: (string | number)[]
 }
@@ -82,11 +82,6 @@ function fail(walk: Walk, message: string): never {
   throw new JsonIssueSignal({ path: pathOf(walk), message })
 }
 
-function isPlainObject(value: object): boolean {
-  const proto: unknown = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
-
 function copyValue(value: unknown, walk: Walk): JsonValue {
   switch (typeof value) {
     case 'string':
@@ -95,7 +90,7 @@ function copyValue(value: unknown, walk: Walk): JsonValue {
     case 'number':
       if (!Number.isFinite(value)) fail(walk, `${value} is not representable in JSON`)
       // JSON writes -0 as 0: so does the copy, so that the returned event is exactly what the file holds.
-      return Object.is(value, -0) ? 0 : value
+      return value === 0 ? 0 : value
     case 'object':
       break
     case 'undefined':
@@ -104,51 +99,68 @@ function copyValue(value: unknown, walk: Walk): JsonValue {
       return fail(walk, `expected a JSON value, got ${describe(value)}`)
   }
   if (value === null) return null
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) fail(walk, 'an invalid Date is not representable in JSON')
-    return value.toISOString()
+  // One prototype read sorts every container: plain objects and arrays are the common case, checked first.
+  const proto: unknown = Object.getPrototypeOf(value)
+  const isArray = Array.isArray(value)
+  if (!isArray && proto !== Object.prototype && proto !== null) {
+    if (value instanceof Date) {
+      if (Number.isNaN(value.getTime())) fail(walk, 'an invalid Date is not representable in JSON')
+      return value.toISOString()
+    }
+    fail(walk, `expected a plain object, array or JSON primitive, got ${describe(value)}`)
   }
-  const { ancestors, keys } = walk
+  const { ancestors } = walk
   if (ancestors.includes(value)) fail(walk, 'circular reference')
   // `ancestors` holds exactly the containers above this one, the details object first.
   if (ancestors.length >= MAX_DETAILS_DEPTH) fail(walk, `nested deeper than ${MAX_DETAILS_DEPTH} levels, more than jq and Python's json can read`)
   ancestors.push(value)
-  let copy: JsonValue
-  if (Array.isArray(value)) {
-    // A packed copy of the exact length (slice), filled in place: new Array(n) would be holey, which JSON.stringify
-    // serializes on a slower path, and push() grows the store to 17 slots at the first element.
-    // (An Array subclass would slice into its own class: its copy starts empty, so it becomes a plain array.)
-    const items: JsonValue[] = Object.getPrototypeOf(value) === Array.prototype ? (value.slice() as JsonValue[]) : new Array<JsonValue>(value.length).fill(null)
-    for (let i = 0; i < items.length; i++) {
-      keys.push(i)
-      if (!(i in value)) fail(walk, 'sparse array holes are not representable in JSON')
-      items[i] = copyValue(value[i], walk)
-      keys.pop()
-    }
-    copy = Object.freeze(items)
-  } else if (isPlainObject(value)) {
-    copy = copyObject(value as Record<string, unknown>, walk)
-  } else {
-    fail(walk, `expected a plain object, array or JSON primitive, got ${describe(value)}`)
-  }
+  const copy = isArray ? copyArray(value as unknown[], proto, walk) : copyObject(value as Record<string, unknown>, walk)
   ancestors.pop()
   return copy
 }
 
+function copyArray(value: unknown[], proto: unknown, walk: Walk): readonly JsonValue[] {
+  const { keys } = walk
+  // A packed copy of the exact length (slice), filled in place: new Array(n) would be holey, which JSON.stringify
+  // serializes on a slower path, and push() grows the store to 17 slots at the first element.
+  // (An Array subclass would slice into its own class: its copy starts empty, so it becomes a plain array.)
+  const items: JsonValue[] = proto === Array.prototype ? (value.slice() as JsonValue[]) : new Array<JsonValue>(value.length).fill(null)
+  for (let i = 0; i < items.length; i++) {
+    const item = value[i]
+    // Primitives other than numbers need no walk (and no path); holes read as undefined, like the value itself.
+    if (typeof item === 'string' || typeof item === 'boolean') {
+      items[i] = item
+      continue
+    }
+    keys.push(i)
+    if (item === undefined && !(i in value)) fail(walk, 'sparse array holes are not representable in JSON')
+    items[i] = copyValue(item, walk)
+    keys.pop()
+  }
+  return Object.freeze(items)
+}
+
 function copyObject(source: Record<string, unknown>, walk: Walk): JsonObject {
   if (Object.getOwnPropertySymbols(source).length > 0) fail(walk, 'symbol keys are not representable in JSON')
+  // Key by key into a new object. (A spread of `source` is cheaper at first, but its result can share the caller's
+  // hidden class: replacing its containers then changed that class under the caller's optimized code, and cost more.)
   const out: Record<string, JsonValue> = {}
   const { keys } = walk
   // for-in with an own-property check lists what Object.keys lists, in the same order, without an array per object.
   for (const key in source) {
     if (!Object.hasOwn(source, key)) continue
     const item = source[key]
-    // JSON.stringify omits undefined-valued keys; we do the same, on purpose and documented,
-    // because optional fields left undefined are how TypeScript callers spell "absent".
-    if (item === undefined) continue
-    keys.push(key)
-    const copied = copyValue(item, walk)
-    keys.pop()
+    let copied: JsonValue
+    if (typeof item === 'string' || typeof item === 'boolean') {
+      copied = item
+    } else {
+      // JSON.stringify omits undefined-valued keys; we do the same, on purpose and documented,
+      // because optional fields left undefined are how TypeScript callers spell "absent".
+      if (item === undefined) continue
+      keys.push(key)
+      copied = copyValue(item, walk)
+      keys.pop()
+    }
     // A plain assignment to "__proto__" would set the prototype instead of a key.
     if (key === '__proto__') Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true })
     else out[key] = copied
@@ -157,21 +169,56 @@ function copyObject(source: Record<string, unknown>, walk: Walk): JsonObject {
 }
 
 /**
+ * The frozen deep copy of `value` (a plain object) or the first issue, as {@link toJsonObject}, without allocating a
+ * result per call: what `logEvent` calls.
+ */
+export function copyDetails(value: object, path: string): JsonObject | JsonIssueSignal {
+  // One walk state for every call (three fewer allocations per event); a re-entrant call (a getter that logs) gets its own.
+  const walk = idleWalk ?? { root: path, ancestors: [], keys: [] }
+  idleWalk = undefined
+  walk.root = path
+  walk.ancestors.push(value)
+  try {
+    const copy = copyObject(value as Record<string, unknown>, walk)
+    // Balanced pushes and pops leave only the root.
+    walk.ancestors.pop()
+    idleWalk = walk
+    return copy
+  } catch (error) {
+    walk.ancestors.length = 0
+    walk.keys.length = 0
+    idleWalk = walk
+    if (error instanceof JsonIssueSignal) return error
+    if (error instanceof RangeError) return new JsonIssueSignal({ path, message: 'nested too deeply to serialize' })
+    throw error
+  }
+}
+
+/** The walk state {@link copyDetails} reuses, while no call is using it. */
+let idleWalk: Walk | undefined = { root: '', ancestors: [], keys: [] }
+
+function isPlainObject(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/** True when `value` is an object {@link copyDetails} accepts as details: plain, not an array. */
+export function isPlainDetails(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && isPlainObject(value)
+}
+
+/** The details of an event logged without any: one frozen empty object serves them all. */
+export const EMPTY_DETAILS: JsonObject = Object.freeze({})
+
+/**
  * Validates that `value` is a plain object JSON carries faithfully, and returns a frozen deep copy.
  * `undefined`/`null` become `{}`; `Date` becomes its ISO string; -0 becomes 0; keys whose value is `undefined` are omitted.
  * Anything else JSON would drop or change silently (NaN, BigInt, functions, Maps, circular references…) is an issue,
  * and so is nesting deeper than {@link MAX_DETAILS_DEPTH}.
  */
 export function toJsonObject(value: unknown, path = 'details'): { ok: true; value: JsonObject } | { ok: false; issue: JsonIssue } {
-  if (value === undefined || value === null) return { ok: true, value: Object.freeze({}) }
-  if (typeof value !== 'object' || Array.isArray(value) || !isPlainObject(value)) {
-    return { ok: false, issue: { path, message: `expected a plain object, got ${describe(value)}` } }
-  }
-  try {
-    return { ok: true, value: copyObject(value as Record<string, unknown>, { root: path, ancestors: [value], keys: [] }) }
-  } catch (error) {
-    if (error instanceof JsonIssueSignal) return { ok: false, issue: error.issue }
-    if (error instanceof RangeError) return { ok: false, issue: { path, message: 'nested too deeply to serialize' } }
-    throw error
-  }
+  if (value === undefined || value === null) return { ok: true, value: EMPTY_DETAILS }
+  if (!isPlainDetails(value)) return { ok: false, issue: { path, message: `expected a plain object, got ${describe(value)}` } }
+  const copied = copyDetails(value, path)
+  return copied instanceof JsonIssueSignal ? { ok: false, issue: copied.issue } : { ok: true, value: copied }
 }

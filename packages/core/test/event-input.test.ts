@@ -10,6 +10,7 @@ import {
   type EventLogger,
   type LogDetails,
 } from '@auditrail/core'
+import fc from 'fast-check'
 import { describe, expect, expectTypeOf, test } from 'vitest'
 
 /** A clock that counts how many timestamps were taken. */
@@ -85,6 +86,38 @@ describe('logEvent rejects bad input, naming the field, and writes nothing', () 
 
   test('validateEventInput normalizes what it accepts', () => {
     expect(validateEventInput('pause', 'success', undefined, undefined, false)).toEqual({ action_type: 'pause', status: 'success', details: {}, error: null })
+  })
+})
+
+describe('accepted names are remembered, refused ones never are', () => {
+  // Names from a small pool, good and bad, so that the same ones come back in any order.
+  const names = ['hp_change', 'pause', 'x', 'evaluation_start', '', 'bad\u0007bell', 'tab\tin', 'lone\ud800', 'del\u007f', 'ok \u00e9t\u00e9']
+  const isGood = (name: string): boolean => name.length > 0 && !/[\u0000-\u001f\u007f]/.test(name) && name.isWellFormed()
+  const outcome = (run: () => unknown): string => {
+    try {
+      run()
+      return 'accepted'
+    } catch (error) {
+      return error instanceof AuditrailError ? `invalid ${error.field}` : 'other'
+    }
+  }
+
+  test('property: in any order, each action type and actor gets the answer a first look would give', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...names), fc.option(fc.constantFrom(...names), { nil: undefined })), { maxLength: 30 }), (calls) => {
+        for (const [action, actor] of calls) {
+          const expected = !isGood(action) ? 'invalid action_type' : actor !== undefined && !isGood(actor) ? 'invalid actor' : 'accepted'
+          expect(outcome(() => validateEventInput(action, 'success', {}, null, false, actor))).toBe(expected)
+        }
+      }),
+    )
+  })
+
+  test('values that are not strings are refused after equal-looking strings were accepted', () => {
+    validateEventInput('1', 'success', {}, null, false, '1')
+    expect(outcome(() => validateEventInput(1, 'success', {}, null, false))).toBe('invalid action_type')
+    expect(outcome(() => validateEventInput('1', 'success', {}, null, false, 1))).toBe('invalid actor')
+    expect(outcome(() => validateEventInput(undefined, 'success', {}, null, false))).toBe('invalid action_type')
   })
 })
 

@@ -181,4 +181,38 @@ describe('toJsonObject copies what JSON carries', () => {
       }),
     )
   })
+
+  test('a getter that copies other details meanwhile (re-entry) leaves both copies and both issues intact', () => {
+    const inner = { z: [1, { y: NaN }] }
+    let innerIssue: JsonIssue | undefined
+    let innerCopy: JsonObject | undefined
+    const outer = {
+      a: 1,
+      get b() {
+        innerIssue = issueOf(inner)
+        innerCopy = copyOf({ q: ['r'] })
+        return { c: [2, 3] }
+      },
+      d: 'e',
+    }
+    expect(copyOf(outer)).toEqual({ a: 1, b: { c: [2, 3] }, d: 'e' })
+    expect(innerIssue?.path).toBe('details.z[1].y')
+    expect(innerCopy).toEqual({ q: ['r'] })
+    // And after an issue, the next walk starts clean.
+    expect(issueOf({ k: [0, [undefined]] }).path).toBe('details.k[1][0]')
+    expect(copyOf({ k: [0, [1]] })).toEqual({ k: [0, [1]] })
+  })
+
+  test('property: copies after refused inputs are unaffected by them (the walk state is reused)', () => {
+    const bad = { bad: [1, { n: Infinity }] }
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.constant(bad)), { maxLength: 8 }), (inputs) => {
+        for (const input of inputs) {
+          const result = toJsonObject(input)
+          if (input === bad) expect(result.ok ? 'ok' : result.issue.path).toBe('details.bad[1].n')
+          else expect(result.ok && JSON.stringify(result.value) === JSON.stringify(input)).toBe(true)
+        }
+      }),
+    )
+  })
 })
