@@ -71,10 +71,14 @@ describe('createClock with injected time sources', () => {
     expect(clock.now() > first).toBe(true)
   })
 
-  test('follows a forward wall-clock step', () => {
+  test('follows a forward wall-clock step once a millisecond of monotonic time has passed', () => {
     const { state, clock } = manualTime()
     clock.now()
     state.wallMs += 3_600_000
+    // The wall clock is read once per millisecond of monotonic time: not yet.
+    state.monoNs += 999_000n
+    expect(clock.now()).toBe('2026-05-27T14:30:00.000999Z')
+    state.monoNs += 1_000n
     expect(clock.now()).toBe('2026-05-27T15:30:00.000000Z')
   })
 
@@ -82,6 +86,7 @@ describe('createClock with injected time sources', () => {
     const { state, clock } = manualTime(SPEC_DAY_MS + 0.1234567)
     expect(clock.now()).toBe('2026-05-27T14:30:00.000123Z')
     state.wallMs += 10.0000001
+    state.monoNs += 1_000_000n
     expect(clock.now()).toBe('2026-05-27T14:30:00.010123Z')
   })
 
@@ -95,13 +100,23 @@ describe('createClock with injected time sources', () => {
       fc.property(fc.array(step, { minLength: 1, maxLength: 200 }), (steps) => {
         const { state, clock } = manualTime()
         const stamps: string[] = []
+        // The wall clock as the clock last read it: at creation, then whenever a millisecond of monotonic time has passed.
+        // (In whole microseconds since the clock's creation, as the clock counts.)
+        const originNs = state.monoNs
+        let wallAtCheckMs = state.wallMs
+        let checkedUs = 0n
         for (const s of steps) {
           if (s.kind === 'wall') state.wallMs += s.ms + s.fraction / 1000
           else if (s.kind === 'mono') state.monoNs += s.ns
+          const monoUs = (state.monoNs - originNs) / 1000n
+          if (monoUs - checkedUs >= 1_000n) {
+            wallAtCheckMs = state.wallMs
+            checkedUs = monoUs
+          }
           const stamp = clock.now()
           expect(stamp).toMatch(AUDIT_TIMESTAMP_PATTERN)
-          // It may run ahead of a wall clock that stepped back, but never lags the wall clock by more than MAX_LAG_US.
-          expect(parseMicros(stamp)).toBeGreaterThanOrEqual(Math.floor(state.wallMs * 1000) - MAX_LAG_US)
+          // It may run ahead of a wall clock that stepped back, but never lags the wall clock it last read by more than MAX_LAG_US.
+          expect(parseMicros(stamp)).toBeGreaterThanOrEqual(Math.floor(wallAtCheckMs * 1000) - MAX_LAG_US)
           stamps.push(stamp)
         }
         expectStrictlyIncreasing(stamps)
