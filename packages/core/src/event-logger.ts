@@ -8,6 +8,7 @@ import { createRedactor, type RedactOption } from './redact.js'
 import { chainHash, chainHeadOf, genesisHash, validateIntegrityOptions, type ChainHead, type HmacKey, type IntegrityMode } from './hash-chain.js'
 import type { AuditSink } from './sink.js'
 import { attachSink, type SinkFailure } from './sink-attachment.js'
+import { withGetters } from './fast-object.js'
 
 /** Options of {@link createEventLogger}. */
 export interface EventLoggerOptions {
@@ -183,12 +184,9 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
   const subscriptions: Subscription[] = sinks.map((sink) => attachSink(persist$, sink, (failure) => failures.push(failure)))
   let closed = false
 
-  const logger: EventLogger = {
+  const methods: Omit<EventLogger, 'closed'> = {
     events$: published$.asObservable(),
     sinks,
-    get closed() {
-      return closed
-    },
     logEvent(actionType, status, details, error, callOptions) {
       if (closed) throw new AuditrailError('closed', 'logEvent after close', { component: 'core' })
       const input = validateEventInput(actionType, status, details, error, strict, callOptions?.actor ?? defaultActor)
@@ -197,9 +195,11 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       let startCount = 0
       try {
         let chainNewest: string | undefined
-        for (const sink of preparing) {
+        for (let i = 0; i < preparing.length; i++) {
+          const sink = preparing[i] as AuditSink
           const newest = sink.prepare?.()
-          if (newest !== undefined) clock.observe(newest)
+          // The newest stored event is usually the one this logger wrote last: the clock is past it already.
+          if (newest !== undefined && newest !== lastPersisted) clock.observe(newest)
           if (sink === chainSink) chainNewest = newest
         }
         // Unchained, the head is read only to refuse writing into a chained log. When the newest stored timestamp is
@@ -287,5 +287,6 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       if (errors.length > 1) throw new AuditrailError('io', 'several sinks failed to close', { component: 'core', cause: new AggregateError(errors) })
     },
   }
+  const logger: EventLogger = withGetters(methods, { closed: () => closed })
   return logger
 }

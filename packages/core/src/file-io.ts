@@ -1,4 +1,5 @@
 import * as fs from 'node:fs'
+import { withGetters } from './fast-object.js'
 
 /**
  * The file-system calls file sinks make: the one seam where tests inject crashes and errors.
@@ -119,8 +120,8 @@ export function createEncodeBuffer(initialBytes = 64 * 1024): EncodeBuffer {
   // The view from the offset used last (callers use one): making one per call would cost what this saves.
   let viewAt = 0
   let view: Uint8Array = bytes
-  return {
-    encode(text, at = 0) {
+  const buffer = {
+    encode(text: string, at = 0): number {
       // UTF-8 takes at most 3 bytes per UTF-16 code unit.
       if (at + text.length * 3 > bytes.length) {
         bytes = Buffer.allocUnsafe(Math.max(at + text.length * 3, bytes.length * 2))
@@ -132,10 +133,8 @@ export function createEncodeBuffer(initialBytes = 64 * 1024): EncodeBuffer {
       }
       return at + encoder.encodeInto(text, view).written
     },
-    get bytes() {
-      return bytes
-    },
   }
+  return withGetters(buffer, { bytes: () => bytes })
 }
 
 /** Reads up to `length` bytes at `position`, looping on short reads; the result is shorter only at end of file. */

@@ -2,6 +2,7 @@ import * as path from 'node:path'
 import { AuditrailError, ioError, unsafePathError } from './errors.js'
 import { DEFAULT_FILE_MODE, DIRECTORY_MODE, nodeFileIo, statIfExists, type FileIo } from './file-io.js'
 import { createLockTenure, type LockTenure, type LockTenureOptions } from './lock-tenure.js'
+import { withGetters } from './fast-object.js'
 
 /** The options every file sink takes. */
 export interface FileSinkOptions {
@@ -54,6 +55,8 @@ export interface FileSinkFrame<H extends LogFileHandler> {
   enter(): void
   /** Runs `body` holding the lock; on failure forgets the file state, releases the lock and throws an AuditrailError. */
   locked<T>(action: string, body: () => T): T
+  /** `locked` for a write's hot path: calls `body(a, b)`, so that a write allocates no closure. */
+  lockedCall<A, B>(action: string, body: (a: A, b: B) => void, a: A, b: B): void
   /**
    * Like `locked`, for reads (a snapshot, the newest event): when the lock is already held it does not count as a use,
    * which could hand the lock to a waiter between a `prepare` and the `write` it prepares (core reads the newest event
@@ -93,14 +96,17 @@ export function createFileSinkFrame<H extends LogFileHandler>(
   let directoryMade = false
 
   const fail = (action: string, error: unknown): AuditrailError => (error instanceof AuditrailError ? error : ioError(component, action, file, error))
+  // After a failure holding the lock: what this writer knew of the file may be wrong; the next tenure re-reads it.
+  const abandon = (action: string, error: unknown): AuditrailError => {
+    log.forget()
+    tenure.end()
+    return fail(action, error)
+  }
 
-  const frame: FileSinkFrame<H> = {
+  const methods: Omit<FileSinkFrame<H>, 'held'> = {
     file,
     io,
     log,
-    get held() {
-      return tenure.held
-    },
     fail,
     ensureOpen() {
       if (closed) throw new AuditrailError('closed', 'use after close', { component, file })
@@ -128,26 +134,31 @@ export function createFileSinkFrame<H extends LogFileHandler>(
       try {
         result = body()
       } catch (error) {
-        log.forget()
-        tenure.end()
-        throw fail(action, error)
+        throw abandon(action, error)
       }
       tenure.used()
       return result
+    },
+    lockedCall(action, body, a, b) {
+      if (!tenure.held) frame.enter()
+      try {
+        body(a, b)
+      } catch (error) {
+        throw abandon(action, error)
+      }
+      tenure.used()
     },
     peek(action, body) {
       if (!tenure.held) return frame.locked(action, body)
       try {
         return body()
       } catch (error) {
-        log.forget()
-        tenure.end()
-        throw fail(action, error)
+        throw abandon(action, error)
       }
     },
     prepare() {
       frame.ensureOpen()
-      frame.enter()
+      if (!tenure.held) frame.enter()
       return log.newest
     },
     flush() {
@@ -167,6 +178,7 @@ export function createFileSinkFrame<H extends LogFileHandler>(
       log.close()
     },
   }
+  const frame: FileSinkFrame<H> = withGetters(methods, { held: () => tenure.held })
 
   // Fail early, before the first event, on a file we could never continue or a symbolic link planted at the log or
   // its lock (the lock's own check refuses one planted later). Read-only: no lock needed.

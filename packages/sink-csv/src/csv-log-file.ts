@@ -1,4 +1,4 @@
-import { AuditrailError, DEFAULT_FILE_MODE, NOFOLLOW_FLAGS, createEncodeBuffer, readAt, removeStaleTemps, replaceFile, statIfExists, syncFile, writeFully, type AuditEvent, type FileIo, type LogFileHandler } from '@auditrail/core'
+import { AuditrailError, DEFAULT_FILE_MODE, NOFOLLOW_FLAGS, createEncodeBuffer, readAt, removeStaleTemps, replaceFile, statIfExists, syncFile, withGetters, writeFully, type AuditEvent, type FileIo, type LogFileHandler } from '@auditrail/core'
 import { columnsFor, coversColumns, encodeHeader, EXPECTED_HEADER, readHeader, unionColumns, type CsvColumns } from './csv-columns.js'
 import { encodeRow } from './csv-row.js'
 import { parseDataRows } from './csv-rows.js'
@@ -190,10 +190,7 @@ export function createCsvLogFile(io: FileIo, file: string, fsync: boolean, fileM
     return parseDataRows(text, current.columns, file, () => `the newest row (byte ${start})`)[0]
   }
 
-  return {
-    get newest() {
-      return newest
-    },
+  const methods: Omit<CsvLogFile, 'newest'> = {
     newestEvent() {
       state ??= inspect(true, false)
       if (head === null) head = lastEvent(state, true) ?? undefined
@@ -254,4 +251,5 @@ export function createCsvLogFile(io: FileIo, file: string, fsync: boolean, fileM
       closeFd()
     },
   }
+  return withGetters(methods, { newest: () => newest })
 }

@@ -68,7 +68,7 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
     prepare: frame.prepare,
     write(event) {
       frame.ensureOpen()
-      frame.locked('append', () => log.append(event))
+      frame.lockedCall('append', log.append, event, undefined)
     },
     head() {
       frame.ensureOpen()

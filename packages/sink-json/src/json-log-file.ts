@@ -7,6 +7,7 @@ import {
   removeStaleTemps,
   statIfExists,
   syncFile,
+  withGetters,
   writeFully,
   type FileIo,
   type LogFileHandler,
@@ -225,10 +226,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
     }
   }
 
-  return {
-    get newest() {
-      return newest
-    },
+  const methods: Omit<JsonLogFile, 'newest'> = {
     newestEvent() {
       if (newestEvent === null) {
         const line = newestLine(state ?? inspect(true), true)
@@ -310,6 +308,7 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
       closeFd()
     },
   }
+  return withGetters(methods, { newest: () => newest })
 
   function tidyHeader(current: Extract<FileState, { kind: 'ours' }>): void {
     if (!dirty) return

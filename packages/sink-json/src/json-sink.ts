@@ -129,7 +129,7 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     write(event) {
       frame.ensureOpen()
       const line = JSON.stringify(event)
-      frame.locked('append', () => log.append(line, event))
+      frame.lockedCall('append', log.append, line, event)
     },
     head() {
       frame.ensureOpen()

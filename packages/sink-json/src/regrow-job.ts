@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import * as path from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { AuditrailError, NOFOLLOW_FLAGS, fsyncDirectory, tempPathFor, writeFully, type FileIo } from '@auditrail/core'
+import { AuditrailError, NOFOLLOW_FLAGS, fsyncDirectory, tempPathFor, withGetters, writeFully, type FileIo } from '@auditrail/core'
 import { HEADER_END, encodeHeader, gapFor } from './json-layout.js'
 import { copyRange } from './gap-file.js'
 import {
@@ -44,6 +44,9 @@ export const DEFAULT_MIN_BODY_BYTES = 1 << 20
 const SHARED_QUIET_MS = 1000
 /** How long the writer waits for a worker whose copy it needs before giving up on it and rewriting on its own. */
 const WAIT_LIMIT_MS = 30_000
+
+/** How far the writer moves the gap end between two publications to the worker. */
+const PUBLISH_BYTES = 16 * 1024
 
 /** The open log as the regrower needs it: the writer's descriptor (on inode `ino`), and where its gap ends now. */
 export interface OpenLog {
@@ -180,6 +183,7 @@ export function createRegrower(options: RegrowthOptions | undefined, target: Reg
     const positions = new BigInt64Array(control, 8, 2)
     Atomics.store(state, STATE, QUEUED)
     Atomics.store(positions, PUBLISHED, BigInt(plan.gapEnd))
+    let published = plan.gapEnd
     const post = (message: RegrowMessage): void => thread.postMessage(message)
     const id = ++lastJobId
     post({ kind: 'start', id, files: { file, fileIno: ino, tempPath, tempIno }, plan, control })
@@ -207,6 +211,10 @@ export function createRegrower(options: RegrowthOptions | undefined, target: Reg
       },
       copiedFrom: () => Number(Atomics.load(positions, COPIED_FROM)),
       publish(gapEnd) {
+        // Every 16 KiB of events, not every event (a BigInt each): the worker only needs a recent point it may copy up to,
+        // and the writer copies whatever lies beyond the worker's last round at the commit.
+        if (published - gapEnd < PUBLISH_BYTES) return
+        published = gapEnd
         Atomics.store(positions, PUBLISHED, BigInt(gapEnd))
       },
       end() {
@@ -286,10 +294,7 @@ export function createRegrower(options: RegrowthOptions | undefined, target: Reg
     return true
   }
 
-  const regrower: Regrower = {
-    get busy() {
-      return job !== undefined
-    },
+  const methods: Omit<Regrower, 'busy'> = {
     appended(log, ino) {
       if (job !== undefined) {
         job.publish(log.gapEnd)
@@ -354,6 +359,7 @@ export function createRegrower(options: RegrowthOptions | undefined, target: Reg
       ending = []
     },
   }
+  const regrower: Regrower = withGetters(methods, { busy: () => job !== undefined })
   return regrower
 }
 
