@@ -154,6 +154,21 @@ describe('toJsonObject copies what JSON carries', () => {
     expect(JSON.stringify(copy)).toBe('{"__proto__":{"polluted":true},"ok":1}')
   })
 
+  test('copies own keys only, even while Object.prototype carries an enumerable property (prototype pollution)', () => {
+    const input = { a: 1, nested: { b: [2] } }
+    expect(copyOf(input)).toEqual({ a: 1, nested: { b: [2] } })
+    Object.defineProperty(Object.prototype, 'polluted', { value: 'yes', enumerable: true, configurable: true, writable: true })
+    try {
+      const copy = copyOf(input)
+      expect(Object.keys(copy)).toEqual(['a', 'nested'])
+      expect(Object.keys(copy.nested as object)).toEqual(['b'])
+      expect(JSON.stringify(copy)).toBe('{"a":1,"nested":{"b":[2]}}')
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['polluted']
+    }
+    expect(Object.keys(copyOf(input))).toEqual(['a', 'nested'])
+  })
+
   test('accepts null-prototype objects and shared (non-circular) references', () => {
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, { k: 'v' })
     const shared = { x: 1 }
