@@ -19,12 +19,23 @@ interface TimestampBrand {
   readonly Timestamp: unique symbol
 }
 
+/**
+ * The date and time to the second (the first 19 characters) of the last timestamp `Date.parse` accepted. Past the
+ * pattern, only that part can make a timestamp invalid (the fraction and zone cannot), and a log's consecutive events
+ * mostly share their second: `Date.parse` per event took 8% of streaming a million events.
+ */
+let lastValidSecond = '\u0000'
+
+function isReadTimestamp(s: string): boolean {
+  if (!READ_TIMESTAMP_PATTERN.test(s)) return false
+  if (s.startsWith(lastValidSecond)) return true
+  if (Number.isNaN(Date.parse(s))) return false
+  lastValidSecond = s.slice(0, 19)
+  return true
+}
+
 /** Codec for an ISO 8601 UTC timestamp string. */
-export const TimestampCodec = t.brand(
-  t.string,
-  (s): s is t.Branded<string, TimestampBrand> => READ_TIMESTAMP_PATTERN.test(s) && !Number.isNaN(Date.parse(s)),
-  'Timestamp',
-)
+export const TimestampCodec = t.brand(t.string, (s): s is t.Branded<string, TimestampBrand> => isReadTimestamp(s), 'Timestamp')
 
 interface ActionTypeBrand {
   readonly ActionType: unique symbol

@@ -3,6 +3,7 @@ import {
   decodeAuditEvent,
   formatDecodeIssue,
   formatMicros,
+  TimestampCodec,
   type AuditEvent,
   type DecodeSource,
 } from '@auditrail/core'
@@ -157,5 +158,30 @@ describe('formatDecodeIssue', () => {
     const long = formatDecodeIssue({ path: 'error', expected: 'string', actual: ['x'.repeat(200)] })
     expect(long.endsWith('…')).toBe(true)
     expect(long.length).toBeLessThan(120)
+  })
+})
+
+describe('TimestampCodec', () => {
+  // Timestamps that share their date and time to the second with an earlier valid one skip Date.parse: whatever the
+  // order, each answer must be the one the full check gives.
+  const pattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]00:00)$/
+  const fullCheck = (s: string): boolean => pattern.test(s) && !Number.isNaN(Date.parse(s))
+  const seconds = ['2026-05-27T14:30:00', '2026-05-27T14:30:01', '2026-02-30T00:00:00', '2026-13-01T00:00:00', '2026-05-27T24:61:00', '1999-12-31T23:59:59']
+  const timestampArb = fc
+    .tuple(fc.constantFrom(...seconds), fc.constantFrom('', '.1', '.123456', '.123456789', '.', '.1234567890'), fc.constantFrom('Z', '+00:00', '-00:00', '+01:00', ''))
+    .map(([second, fraction, zone]) => `${second}${fraction}${zone}`)
+
+  test('accepts exactly what the pattern and Date.parse accept, in any sequence', () => {
+    fc.assert(
+      fc.property(fc.array(timestampArb, { minLength: 1, maxLength: 30 }), (timestamps) => {
+        for (const timestamp of timestamps) expect(TimestampCodec.is(timestamp), timestamp).toBe(fullCheck(timestamp))
+      }),
+    )
+  })
+
+  test('rejects an invalid month right after a valid timestamp', () => {
+    expect(TimestampCodec.is('2026-05-27T14:30:00.000001Z')).toBe(true)
+    expect(TimestampCodec.is('2026-05-27T14:30:00.5+00:00')).toBe(true)
+    expect(TimestampCodec.is('2026-13-27T14:30:00.000001Z')).toBe(false)
   })
 })
