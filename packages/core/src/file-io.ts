@@ -140,13 +140,21 @@ export function createEncodeBuffer(initialBytes = 64 * 1024): EncodeBuffer {
 /** Reads up to `length` bytes at `position`, looping on short reads; the result is shorter only at end of file. */
 export function readAt(io: FileIo, fd: number, position: number, length: number): Buffer {
   const buffer = Buffer.allocUnsafe(length)
-  let offset = 0
-  while (offset < length) {
-    const read = io.readSync(fd, buffer, offset, length - offset, position + offset)
+  return buffer.subarray(0, readInto(io, fd, buffer, 0, length, position))
+}
+
+/**
+ * Reads up to `length` bytes at `position` into `buffer` at `offset`, looping on short reads; returns how many were read
+ * (fewer only at end of file). For readers that reuse one buffer.
+ */
+export function readInto(io: FileIo, fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
+  let done = 0
+  while (done < length) {
+    const read = io.readSync(fd, buffer, offset + done, length - done, position + done)
     if (read === 0) break
-    offset += read
+    done += read
   }
-  return buffer.subarray(0, offset)
+  return done
 }
 
 /**
