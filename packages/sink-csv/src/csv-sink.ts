@@ -1,11 +1,15 @@
 import {
   createFileSinkFrame,
   statIfExists,
+  summarizeEvents,
   type AuditEvent,
   type AuditSink,
   type FileSinkOptions,
+  type LogSummary,
   type ReadOptions,
 } from '@auditrail/core'
+import type { CsvColumns } from './csv-columns.js'
+import { readRecordHeads, type CsvHead } from './csv-heads.js'
 import { createCsvLogFile } from './csv-log-file.js'
 import { parseDataRows } from './csv-rows.js'
 import { recordChunks } from './csv-scan.js'
@@ -14,6 +18,14 @@ const COMPONENT = 'sink-csv'
 
 /** The file name the spec gives the CSV log inside `rootLogDir`. */
 export const CSV_LOG_FILE = 'audit_log.csv'
+
+/** Whole records of a CSV log, as the sink's readers take them. */
+interface RecordChunk {
+  readonly text: string
+  readonly columns: CsvColumns
+  readonly rows: () => AuditEvent[]
+  records: number | undefined
+}
 
 /** Options of {@link createCsvSink}: the file is `<rootLogDir>/audit_log.csv`. */
 export type CsvSinkOptions = FileSinkOptions
@@ -26,6 +38,7 @@ export interface CsvSink extends AuditSink {
   head(): AuditEvent | undefined
   flush(): void
   sync(): void
+  summarize(): LogSummary
 }
 
 /**
@@ -40,25 +53,53 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
   const frame = createFileSinkFrame(COMPONENT, CSV_LOG_FILE, options, createCsvLogFile)
   const { file, io, log } = frame
 
-  /** Streams the rows: holds the lock only to snapshot the file's extent, then parses record chunks. */
-  function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
+  /**
+   * Holds the lock only to snapshot the file's extent, then yields its record chunks with a parser for each: `rows(index)`
+   * parses the chunk's rows in full, naming each in errors (records are numbered from the header, record 1, when reading
+   * forward; backward, by the chunk's byte offset). A consumer that counts the records without `rows()` sets `records`.
+   */
+  function* chunks(backward: boolean): Generator<RecordChunk> {
     frame.ensureOpen()
     if (!frame.held && statIfExists(io, file) === undefined) return
     const snapshot = frame.peek('read', () => log.snapshot())
     if (snapshot === undefined) return
-    const backward = readOptions.order === 'newest-first'
-    // Records are numbered from the header (record 1) when reading forward; backward, by the chunk's byte offset.
+    const { columns } = snapshot
     let record = 2
     try {
       for (const chunk of recordChunks(io, snapshot.fd, snapshot.start, snapshot.end, backward)) {
         const first = record
-        const events = parseDataRows(chunk.text, snapshot.columns, file, (i) => (backward ? `record ${i + 1} of the rows from byte ${chunk.offset}` : `record ${first + i}`))
-        record += events.length
-        if (backward) events.reverse()
-        yield* events
+        let parsed: AuditEvent[] | undefined
+        const rows = (): AuditEvent[] =>
+          (parsed ??= parseDataRows(chunk.text, columns, file, (i) => (backward ? `record ${i + 1} of the rows from byte ${chunk.offset}` : `record ${first + i}`)))
+        const item: RecordChunk = { text: chunk.text, columns, rows, records: undefined }
+        yield item
+        record += parsed?.length ?? item.records ?? 0
       }
     } finally {
       io.closeSync(snapshot.fd)
+    }
+  }
+
+  /** Streams the rows as events. */
+  function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
+    const backward = readOptions.order === 'newest-first'
+    for (const chunk of chunks(backward)) {
+      const events = chunk.rows()
+      if (backward) events.reverse()
+      yield* events
+    }
+  }
+
+  /** The action type and status of each row: from the start of each record our writer produced, else by parsing the chunk. */
+  function* readHeads(): Generator<CsvHead> {
+    for (const chunk of chunks(false)) {
+      const heads = readRecordHeads(chunk.text, chunk.columns)
+      if (heads === undefined) {
+        yield* chunk.rows()
+      } else {
+        chunk.records = heads.length
+        yield* heads
+      }
     }
   }
 
@@ -76,6 +117,10 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
     },
     flush: frame.flush,
     sync: frame.sync,
+    summarize() {
+      frame.ensureOpen()
+      return summarizeEvents(readHeads())
+    },
     read(readOptions = {}) {
       frame.ensureOpen()
       return readEvents(readOptions)
