@@ -1,7 +1,8 @@
 // Targets 1, 2, 3 and 7: flat append cost, the floor, pino, one event per turn, and the original algorithm.
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
+import { fork } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import pino from 'pino'
+import { fileURLToPath } from 'node:url'
 import { AuditLogger } from '../../packages/auditrail/dist/index.js'
 import { gapFor } from '../../packages/sink-json/dist/json-layout.js'
 import { runChild } from '../children/run-child.mjs'
@@ -14,61 +15,46 @@ const log = (logger, i) => {
 }
 
 /**
- * Batch runners for the burst scenarios, each writing `count` events per call to its own file: the floor
- * (JSON.stringify + fs.writeSync), auditrail's logEvent, pino with a synchronous destination.
+ * A batch runner of the burst scenarios in a process of its own (see children/burst.mjs): the floor (JSON.stringify +
+ * fs.writeSync), pino with a synchronous destination, or auditrail's logEvent with a format and more AuditLogger options.
  */
-function floorRunner() {
-  const fd = openSync(join(tempDir('floor'), 'floor.jsonl'), 'a')
+function runner(kind, options = {}) {
+  const script = fileURLToPath(new URL('../children/burst.mjs', import.meta.url))
+  const child = fork(script, [kind, tempDir(`burst-${kind}`), JSON.stringify(options)])
+  const exited = new Promise((resolve) => child.once('exit', resolve))
   return {
-    async batch(start, count, perTurn = false) {
-      for (let i = 0; i < count; i++) {
-        writeSync(fd, `${JSON.stringify(sampleEvent(start + i))}\n`)
-        if (perTurn) await nextTurn()
-      }
+    /** Median-ready µs per event of one batch, timed in the child. */
+    batch: (start, count, perTurn = false) =>
+      new Promise((resolve, reject) => {
+        const died = (code) => reject(new Error(`bench: the ${kind} runner exited (code ${code}) during a batch`))
+        child.once('exit', died)
+        child.once('message', ({ us }) => {
+          child.off('exit', died)
+          resolve(us)
+        })
+        child.send({ start, count, perTurn })
+      }),
+    close: async () => {
+      child.disconnect()
+      await exited
     },
-    close: () => closeSync(fd),
-  }
-}
-
-/** `options` are more AuditLogger options (e.g. integrity). */
-function oursRunner(format, options = {}) {
-  const logger = new AuditLogger(tempDir(`ours-${format}`), 'bench', { format, ...options })
-  return {
-    async batch(start, count, perTurn = false) {
-      for (let i = 0; i < count; i++) {
-        log(logger, start + i)
-        if (perTurn) await nextTurn()
-      }
-    },
-    close: () => logger.close(),
-  }
-}
-
-function pinoRunner() {
-  const destination = pino.destination({ dest: join(tempDir('pino'), 'pino.log'), sync: true })
-  const logger = pino({ base: undefined }, destination)
-  return {
-    async batch(start, count) {
-      for (let i = 0; i < count; i++) logger.info(sampleEvent(start + i))
-    },
-    close: () => destination.flushSync(),
   }
 }
 
 /**
  * Median µs per event of each runner, their batches interleaved round by round: on a shared machine whose speed drifts,
- * a baseline timed minutes apart from what it is compared with would measure the drift.
+ * a baseline timed minutes apart from what it is compared with would measure the drift. A first round warms every
+ * runner up and is not counted.
  */
 async function interleaved(runners, reps, count, perTurn = false) {
   const samples = runners.map(() => [])
-  for (let r = 0; r < reps; r++) {
-    for (const [k, runner] of runners.entries()) {
-      const start = process.hrtime.bigint()
-      await runner.batch(r * count, count, perTurn)
-      samples[k].push(Number(process.hrtime.bigint() - start) / 1000 / count)
+  for (let r = -1; r < reps; r++) {
+    for (const [k, run] of runners.entries()) {
+      const us = await run.batch((r + 1) * count, count, perTurn)
+      if (r >= 0) samples[k].push(us)
     }
   }
-  for (const runner of runners) runner.close()
+  await Promise.all(runners.map((run) => run.close()))
   return samples.map(median)
 }
 
@@ -114,18 +100,18 @@ export async function appendScenarios({ quick }) {
   const turns = quick ? 300 : 3_000
   const [floorBurst, jsonBurst, csvBurst, pinoBurst, chainedBurst, redactedBurst] = await interleaved(
     [
-      floorRunner(),
-      oursRunner('json'),
-      oursRunner('csv'),
-      pinoRunner(),
+      runner('floor'),
+      runner('json'),
+      runner('csv'),
+      runner('pino'),
       // Issue #6's options cost something per event: the hash chain (one SHA-256 of the canonical event) and redaction.
-      oursRunner('json', { integrity: 'sha256-chain' }),
-      oursRunner('json', { redact: ['token', 'password', 'api_key', 'auth.secret'] }),
+      runner('json', { integrity: 'sha256-chain' }),
+      runner('json', { redact: ['token', 'password', 'api_key', 'auth.secret'] }),
     ],
     reps,
     burst,
   )
-  const [floorTurn, jsonTurn] = await interleaved([floorRunner(), oursRunner('json')], reps, turns, true)
+  const [floorTurn, jsonTurn] = await interleaved([runner('floor'), runner('json')], reps, turns, true)
   const at1k = await appendAt(1_000, reps, burst)
   const atBig = await appendAt(big, reps, burst)
   const original1k = originalAt(1_000, quick ? 5 : 50)
