@@ -68,7 +68,7 @@ const table = [header, ...lines].join('\n')
 process.stdout.write(`${table}\n\n${rows.filter((r) => r.ok).length} of ${rows.length} targets met${quick ? ' (quick sizes: figures are not the targets’ sizes)' : ''}\n`)
 if (write && !quick) {
   const out = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
-  const text = `# Benchmark results\n\nMeasured by \`pnpm bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}.\nMedians over repeated runs; per-event times unless the row says otherwise; each ratio is against a baseline measured in the same run (for rates, a ratio below 1 means faster than the baseline).\n\n${table}\n`
+  const text = `# Benchmark results\n\nMeasured by \`pnpm bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}.\nMedians over repeated runs; per-event times unless the row says otherwise; each ratio is against a baseline measured in the same run (for rates, a ratio below 1 means faster than the baseline). The burst rows run each logger, pino and the floor in a process of their own, their batches interleaved round by round.\n\n${table}\n`
   writeFileSync(out, text)
   process.stdout.write(`written to ${out}\n`)
 }
