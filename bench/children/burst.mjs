@@ -7,8 +7,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { AuditLogger } from '../../packages/auditrail/dist/index.js'
 import { sampleEvent } from '../make-log.mjs'
-
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+import { nextTurn } from '../measure.mjs'
 
 /** `kind`: `floor` (JSON.stringify + fs.writeSync), `pino` (synchronous destination), or an AuditLogger format. */
 function makeRunner(kind, dir, options) {
