@@ -47,6 +47,22 @@ describe('readLineRuns', () => {
     )
   })
 
+  it('yields the lines there are when the file ends before the range does (it shrank after the snapshot)', () => {
+    const file = join(dir, 'short.txt')
+    const body = ['one', 'two €', 'x'.repeat(1_200_000), 'four'].join('\n')
+    writeFileSync(file, body)
+    const fd = openSync(file, 'r')
+    try {
+      for (const missing of [10, 1_500_000]) {
+        const end = Buffer.byteLength(body) + missing
+        expect([...readLineRuns(nodeFileIo, fd, 0, end, 'newest-first')].map((r) => r.text).join('\n')).toBe(body)
+        expect([...readLineRuns(nodeFileIo, fd, 0, end, 'oldest-first')].map((r) => r.text).reverse().join('\n')).toBe(body)
+      }
+    } finally {
+      closeSync(fd)
+    }
+  })
+
   it('yields nothing for an empty range', () => {
     expect(runsOf('', 'newest-first')).toEqual([])
     expect(runsOf('', 'oldest-first')).toEqual([])
