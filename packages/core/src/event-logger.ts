@@ -5,7 +5,7 @@ import { AuditrailError, emitAuditrailWarning } from './errors.js'
 import { validateEventInput } from './event-input.js'
 import type { JsonObject } from './json-value.js'
 import { createRedactor, type RedactOption } from './redact.js'
-import { chainHash, chainHeadOf, genesisHash, validateIntegrityOptions, type ChainHead, type HmacKey, type IntegrityMode } from './hash-chain.js'
+import { chainHeadOf, genesisHash, hashEventFields, validateIntegrityOptions, type ChainHead, type HmacKey, type IntegrityMode } from './hash-chain.js'
 import type { AuditSink } from './sink.js'
 import { attachSink, type SinkFailure } from './sink-attachment.js'
 import { withGetters } from './fast-object.js'
@@ -225,11 +225,7 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       let event: AuditEvent
       if (chained) {
         const seq = (previous?.seq ?? 0) + 1
-        const hash = chainHash(
-          { timestamp, action_type: action, status: eventStatus, details: stored, error: eventError, ...(actor === undefined ? {} : { actor }), seq },
-          previous?.hash ?? genesisHash(startCount),
-          hmacKey,
-        )
+        const hash = hashEventFields(timestamp, action, eventStatus, stored, eventError, actor, seq, previous?.hash ?? genesisHash(startCount), hmacKey)
         event = createEvent(timestamp, action, eventStatus, stored, eventError, actor, seq, hash)
       } else {
         event = createEvent(timestamp, action, eventStatus, stored, eventError, actor)
