@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto'
-import { canonicalJson } from './canonical-json.js'
+import { canonicalJson, canonicalOrder, UNSORTABLE } from './canonical-json.js'
 import type { AuditEvent, AuditStatus } from './codecs.js'
 import { AuditrailError } from './errors.js'
 import type { JsonObject } from './json-value.js'
@@ -64,7 +64,7 @@ export function hashEventFields(
   return digestOf(messageOf(timestamp, actionType, status, details, error, actor, seq, previousHash), hmacKey)
 }
 
-/** The canonical message of {@link chainMessage}, its outer object spelled out with its keys in canonical (sorted) order. */
+/** The canonical message of {@link chainMessage}. */
 function messageOf(
   timestamp: string,
   actionType: string,
@@ -75,6 +75,25 @@ function messageOf(
   seq: number,
   previousHash: string,
 ): string {
+  const ordered = canonicalOrder(details)
+  // Fields of the types JSON.stringify writes in an object as it would alone (it omits an undefined member, where the
+  // spelled-out text below writes `undefined`): one native serialization of an object whose keys are literally in
+  // canonical order. Serializing field by field cost 0.7 µs more per event: six calls, and a rope the hash flattens.
+  if (
+    ordered !== UNSORTABLE &&
+    typeof timestamp === 'string' &&
+    typeof actionType === 'string' &&
+    typeof status === 'string' &&
+    (error === null || typeof error === 'string') &&
+    typeof seq === 'number' &&
+    typeof previousHash === 'string' &&
+    (actor === undefined || typeof actor === 'string')
+  ) {
+    return actor === undefined
+      ? JSON.stringify({ action_type: actionType, details: ordered, error, prev: previousHash, seq, status, timestamp })
+      : JSON.stringify({ action_type: actionType, actor, details: ordered, error, prev: previousHash, seq, status, timestamp })
+  }
+  // Otherwise field by field, the outer object spelled out with its keys in canonical (sorted) order.
   const actorField = actor === undefined ? '' : `"actor":${JSON.stringify(actor)},`
   return (
     `{"action_type":${JSON.stringify(actionType)},${actorField}"details":${canonicalJson(details)},` +
