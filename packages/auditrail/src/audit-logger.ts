@@ -182,10 +182,10 @@ export class AuditLogger {
    * action type takes any JSON object. Throws an AuditrailError: `invalid` (naming the field; nothing written),
    * `io`/`locked`/`corrupt` when the event could not be persisted, `closed` after `close()`.
    */
-  logEvent<A extends string>(
+  logEvent<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: LogDetails<A> | null,
+    details?: (D & LogDetails<A>) | null,
     error?: string | null,
     options?: LogEventOptions,
   ): AuditEvent {
@@ -196,10 +196,10 @@ export class AuditLogger {
    * Like `logEvent`, but the promise resolves once the event survives power loss: all events logged in one
    * event-loop turn share one fdatasync (group commit), so many concurrent producers cost few disk flushes.
    */
-  logEventAsync<A extends string>(
+  logEventAsync<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: LogDetails<A> | null,
+    details?: (D & LogDetails<A>) | null,
     error?: string | null,
     options?: LogEventOptions,
   ): Promise<AuditEvent> {

@@ -1,6 +1,8 @@
 import { Subject, type Observable, type Subscription } from 'rxjs'
 import { createClock, type Clock } from './clock.js'
-import type { AuditEvent, AuditStatus, LogDetails } from './codecs.js'
+import type { LogDetails } from './action-details.js'
+import type { AuditStatus } from './audit-status.js'
+import type { AuditEvent } from './codecs.js'
 import { AuditrailError, emitAuditrailWarning } from './errors.js'
 import { validateEventInput } from './event-input.js'
 import type { JsonObject } from './json-value.js'
@@ -17,9 +19,10 @@ export interface EventLoggerOptions {
   /** Timestamp source. Default: {@link createClock}(). */
   readonly clock?: Clock
   /**
-   * Reject details of the spec's twelve actions that do not match the action's codec exactly
-   * (wrong types or unknown keys). Default `false`, as the spec: any JSON object is accepted.
-   * Action types outside the twelve always accept any JSON object.
+   * The spec's contract exactly: details of the known actions must match their codec (wrong types or unknown keys
+   * are refused), and the status is `"success"` or `"failed"` (WeightsLab's `"error"` is refused; write `"failed"`).
+   * Default `false`, as the spec and the Python original: any JSON object, and `"error"` too, is accepted.
+   * Action types outside the known ones always accept any JSON object.
    */
   readonly strict?: boolean
   /**
@@ -69,10 +72,10 @@ export interface EventLogger {
    * Records one action. Returns the persisted event; throws an `invalid` AuditrailError (nothing written)
    * for bad input, or the sink's error when a sink could not persist it.
    */
-  logEvent<A extends string>(
+  logEvent<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: LogDetails<A> | null,
+    details?: (D & LogDetails<A>) | null,
     error?: string | null,
     options?: LogEventOptions,
   ): AuditEvent
@@ -81,10 +84,10 @@ export interface EventLogger {
    * power loss: the events of one event-loop turn share one `sync()` of each sink (group commit).
    * Rejects with what `logEvent` would throw, or with the sync's failure.
    */
-  logEventAsync<A extends string>(
+  logEventAsync<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: LogDetails<A> | null,
+    details?: (D & LogDetails<A>) | null,
     error?: string | null,
     options?: LogEventOptions,
   ): Promise<AuditEvent>
