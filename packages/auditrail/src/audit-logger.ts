@@ -32,7 +32,7 @@ import type { Observable } from 'rxjs'
 export interface AuditLoggerOptions {
   /** Output format; wins over `AUDIT_LOG_FORMAT`. Default: the environment variable, else `json`. */
   readonly format?: AuditLogFormat
-  /** Reject details of the spec's twelve actions that do not match their codec exactly. Default `false`. */
+  /** The spec's contract exactly: refuse details of the twenty known actions that do not match their codec, and status `"error"`. Default `false`. */
   readonly strict?: boolean
   /** `'process'` (default) or `'fsync'` (survives power loss, one disk flush per event). */
   readonly durability?: 'process' | 'fsync'

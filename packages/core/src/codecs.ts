@@ -94,7 +94,7 @@ export const AuditEventCodec = t.intersection(
 export interface AuditEvent {
   /** ISO 8601 UTC with microseconds, e.g. `2026-05-27T14:30:00.123456Z`. */
   readonly timestamp: string
-  /** What was done: one of the spec's twelve actions, or any other non-empty string. */
+  /** What was done: one of the twenty known actions (the spec's twelve, WeightsLab's eight), or any other non-empty string. */
   readonly action_type: string
   /** `"success"`, `"failed"`, or `"error"` as WeightsLab's notebook service writes it: kept as written; see `isFailureStatus`. */
   readonly status: AuditStatus
