@@ -18,6 +18,7 @@ import {
   type IntegrityMode,
   type LockTenureOptions,
   type LogDetails,
+  type LogDetailsArgument,
   type LogEventOptions,
   type LogSummary,
   type ReadOptions,
@@ -101,7 +102,7 @@ function checkDirectory(rootLogDir: string): void {
  * logger.getLogSummary() // { total_events: 1, by_action_type: { hp_change: 1 }, by_status: { success: 1 } }
  * logger.close()
  */
-export class AuditLogger {
+export class AuditLogger<Strict extends boolean = false> {
   /** The directory holding the log (created, with parents, by the constructor). */
   readonly rootLogDir: string
   /** A label for this experiment; not written into events (the spec's format has no field for it). */
@@ -120,7 +121,7 @@ export class AuditLogger {
    * Throws an AuditrailError: `io` if `rootLogDir` cannot be created or written, `corrupt` if an existing
    * log is not one we can continue (it is left untouched), `options` for an invalid option.
    */
-  constructor(rootLogDir = 'root_experiment', experimentName = 'default', options: AuditLoggerOptions = {}) {
+  constructor(rootLogDir = 'root_experiment', experimentName = 'default', options: AuditLoggerOptions & { readonly strict?: Strict } = {}) {
     if (typeof rootLogDir !== 'string' || rootLogDir.length === 0) {
       throw new AuditrailError('options', 'rootLogDir: expected a non-empty string', { component: 'auditrail', field: 'rootLogDir' })
     }
@@ -185,11 +186,12 @@ export class AuditLogger {
   logEvent<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: (D & LogDetails<A>) | null,
+    details?: LogDetailsArgument<A, D, Strict> | null,
     error?: string | null,
     options?: LogEventOptions,
   ): AuditEvent {
-    return this.#core.logEvent(actionType, status, details, error, options)
+    // The core logger is typed loose: `Strict` only narrows what callers of this one may pass.
+    return this.#core.logEvent(actionType, status, details as (D & LogDetails<A>) | null | undefined, error, options)
   }
 
   /**
@@ -199,11 +201,11 @@ export class AuditLogger {
   logEventAsync<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: (D & LogDetails<A>) | null,
+    details?: LogDetailsArgument<A, D, Strict> | null,
     error?: string | null,
     options?: LogEventOptions,
   ): Promise<AuditEvent> {
-    return this.#core.logEventAsync(actionType, status, details, error, options)
+    return this.#core.logEventAsync(actionType, status, details as (D & LogDetails<A>) | null | undefined, error, options)
   }
 
   /** Reads the stored events back, streaming (newest first by default for JSON, oldest first for CSV). */

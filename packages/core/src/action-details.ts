@@ -54,6 +54,17 @@ export type DetailsInput = { readonly [key: string]: unknown }
  */
 export type LogDetails<A extends string> = A extends KnownActionType ? ActionDetails<A> : object
 
+/**
+ * The type of `logEvent`'s `details` on a logger created with `strict: Strict` (`D`: the argument's own type). Without
+ * `strict` (or with a `boolean` not known at compile time): `D & LogDetails<A>`, extra keys allowed. With `strict: true`:
+ * `LogDetails<A>` alone, so an unknown key of a literal is a compile error, as at run time — `changed_param` on
+ * `hp_change` gets "Did you mean to write 'changed_params'?".
+ */
+export type LogDetailsArgument<A extends string, D, Strict extends boolean> = Strict extends true ? StrictDetails<A> : D & LogDetails<A>
+
+/** `LogDetails<A>`, but a known action without fields (`restart_instance`) takes `{}` only: TypeScript checks no excess keys against `{}`. */
+type StrictDetails<A extends string> = A extends KnownActionType ? ([keyof ActionDetails<A>] extends [never] ? { readonly [key: string]: never } : ActionDetails<A>) : object
+
 /** True when `action` is one of the known action types. */
 export function isKnownActionType(action: string): action is KnownActionType {
   return Object.prototype.hasOwnProperty.call(actionDetailsCodecs, action)

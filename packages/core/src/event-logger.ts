@@ -1,6 +1,6 @@
 import { Subject, type Observable, type Subscription } from 'rxjs'
 import { createClock, type Clock } from './clock.js'
-import type { LogDetails } from './action-details.js'
+import type { LogDetailsArgument } from './action-details.js'
 import type { AuditStatus } from './audit-status.js'
 import type { AuditEvent } from './codecs.js'
 import { AuditrailError, emitAuditrailWarning } from './errors.js'
@@ -60,8 +60,11 @@ export interface LogEventOptions {
   readonly actor?: string
 }
 
-/** The core logger: validates, stamps, fans out to sinks, then publishes on `events$`. */
-export interface EventLogger {
+/**
+ * The core logger: validates, stamps, fans out to sinks, then publishes on `events$`. `Strict` is its `strict` option
+ * as the compiler knows it: `true` makes unknown keys of a known action's details literal a compile error.
+ */
+export interface EventLogger<Strict extends boolean = false> {
   /** Each event after every sink persisted it, in order. Completes on `close()`. */
   readonly events$: Observable<AuditEvent>
   /** The attached sinks, in write order. */
@@ -75,7 +78,7 @@ export interface EventLogger {
   logEvent<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: (D & LogDetails<A>) | null,
+    details?: LogDetailsArgument<A, D, Strict> | null,
     error?: string | null,
     options?: LogEventOptions,
   ): AuditEvent
@@ -87,7 +90,7 @@ export interface EventLogger {
   logEventAsync<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: (D & LogDetails<A>) | null,
+    details?: LogDetailsArgument<A, D, Strict> | null,
     error?: string | null,
     options?: LogEventOptions,
   ): Promise<AuditEvent>
@@ -153,7 +156,7 @@ function countStored(sink: AuditSink): number {
  * when one of several sinks fails, the others still receive the event, `logEvent` throws
  * (the one error, or an `io` error whose cause is an AggregateError), and `events$` does not emit it.
  */
-export function createEventLogger(options: EventLoggerOptions = {}): EventLogger {
+export function createEventLogger<Strict extends boolean = false>(options: EventLoggerOptions & { readonly strict?: Strict } = {}): EventLogger<Strict> {
   const sinks = [...(options.sinks ?? [])]
   const clock = options.clock ?? createClock()
   const strict = options.strict ?? false
@@ -187,7 +190,7 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
   const subscriptions: Subscription[] = sinks.map((sink) => attachSink(persist$, sink, (failure) => failures.push(failure)))
   let closed = false
 
-  const methods: Omit<EventLogger, 'closed'> = {
+  const methods: Omit<EventLogger<Strict>, 'closed'> = {
     events$: published$.asObservable(),
     sinks,
     logEvent(actionType, status, details, error, callOptions) {
@@ -290,6 +293,6 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       if (errors.length > 1) throw new AuditrailError('io', 'several sinks failed to close', { component: 'core', cause: new AggregateError(errors) })
     },
   }
-  const logger: EventLogger = withGetters(methods, { closed: () => closed })
+  const logger: EventLogger<Strict> = withGetters(methods, { closed: () => closed })
   return logger
 }

@@ -52,6 +52,22 @@ describe('typed details', () => {
     expect(typo).toBeDefined()
   })
 
+  test('a logger created with strict: true refuses unknown keys of a literal at compile time, as it does at run time', () => {
+    const strict = createEventLogger({ sinks: [createMemorySink()], strict: true })
+    // @ts-expect-error 'changed_param' does not exist: "Did you mean to write 'changed_params'?"
+    expect(() => strict.logEvent('hp_change', 'success', { changed_param: { lr: 0.01 } })).toThrow('details.changed_param')
+    // @ts-expect-error restart_instance has no fields
+    expect(() => strict.logEvent('restart_instance', 'success', { why: 'oom' })).toThrow('details.why')
+    const run: CellRun = { cell_id: 'c1', code: 'df.head()', elapsed_s: 0.04 }
+    expect(strict.logEvent('notebook_run', 'success', run).details).toEqual(run)
+    expect(strict.logEvent('restart_instance', 'success', {}).details).toEqual({})
+    expect(strict.logEvent('my_action', 'success', { anything: [1, 2] }).details).toEqual({ anything: [1, 2] })
+    // Known to the compiler only as a boolean: typed as a default logger (the run time still refuses).
+    const configured: boolean = process.env['NEVER_SET_AUDITRAIL_STRICT'] === undefined
+    const maybe = createEventLogger({ sinks: [createMemorySink()], strict: configured })
+    expect(() => maybe.logEvent('hp_change', 'success', { changed_param: { lr: 0.01 } })).toThrow('details.changed_param')
+  })
+
   test('the derived types', () => {
     expectTypeOf<ActionDetails<'mode_switch'>['to_mode']>().toEqualTypeOf<string | undefined>()
     expectTypeOf<ActionDetails<'checkpoint_restore'>['checkpoint_step']>().toEqualTypeOf<number | null | undefined>()
