@@ -38,7 +38,7 @@ export type KnownActionType = keyof typeof actionDetailsCodecs
 export const KNOWN_ACTION_TYPES = Object.keys(actionDetailsCodecs) as readonly KnownActionType[]
 
 /** The spec's twelve action types, in the spec's order. */
-export const SPEC_ACTION_TYPES = KNOWN_ACTION_TYPES.slice(0, 12)
+export const SPEC_ACTION_TYPES: readonly KnownActionType[] = KNOWN_ACTION_TYPES.slice(0, 12)
 
 /** The known details of action `A`, derived from its codec. */
 export type ActionDetails<A extends KnownActionType> = t.TypeOf<(typeof actionDetailsCodecs)[A]>
