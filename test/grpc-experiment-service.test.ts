@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { KNOWN_ACTION_TYPES } from 'auditrail'
+import { SPEC_ACTION_TYPES } from '@auditrail/core'
 import * as grpc from '@grpc/grpc-js'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ExperimentClient } from '../examples/src/experiment-client.js'
@@ -224,7 +224,7 @@ const cases: Case[] = [
 describe('ExperimentService over loopback gRPC', () => {
   it('produces every one of the spec\'s twelve action types with some successful RPC', () => {
     const produced = new Set(cases.filter((c) => c.code === grpc.status.OK).map((c) => c.action))
-    expect([...produced].sort()).toEqual([...KNOWN_ACTION_TYPES].sort())
+    expect([...produced].sort()).toEqual([...SPEC_ACTION_TYPES].sort())
   })
 
   it.each(cases)('$name: exactly one event, of the right type, status and before/after', async (testCase) => {

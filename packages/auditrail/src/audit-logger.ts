@@ -18,6 +18,7 @@ import {
   type IntegrityMode,
   type LockTenureOptions,
   type LogDetails,
+  type LogDetailsArgument,
   type LogEventOptions,
   type LogSummary,
   type ReadOptions,
@@ -32,7 +33,7 @@ import type { Observable } from 'rxjs'
 export interface AuditLoggerOptions {
   /** Output format; wins over `AUDIT_LOG_FORMAT`. Default: the environment variable, else `json`. */
   readonly format?: AuditLogFormat
-  /** Reject details of the spec's twelve actions that do not match their codec exactly. Default `false`. */
+  /** The spec's contract exactly: refuse details of the twenty known actions that do not match their codec, and status `"error"`. Default `false`. */
   readonly strict?: boolean
   /** `'process'` (default) or `'fsync'` (survives power loss, one disk flush per event). */
   readonly durability?: 'process' | 'fsync'
@@ -101,7 +102,7 @@ function checkDirectory(rootLogDir: string): void {
  * logger.getLogSummary() // { total_events: 1, by_action_type: { hp_change: 1 }, by_status: { success: 1 } }
  * logger.close()
  */
-export class AuditLogger {
+export class AuditLogger<Strict extends boolean = false> {
   /** The directory holding the log (created, with parents, by the constructor). */
   readonly rootLogDir: string
   /** A label for this experiment; not written into events (the spec's format has no field for it). */
@@ -120,7 +121,7 @@ export class AuditLogger {
    * Throws an AuditrailError: `io` if `rootLogDir` cannot be created or written, `corrupt` if an existing
    * log is not one we can continue (it is left untouched), `options` for an invalid option.
    */
-  constructor(rootLogDir = 'root_experiment', experimentName = 'default', options: AuditLoggerOptions = {}) {
+  constructor(rootLogDir = 'root_experiment', experimentName = 'default', options: AuditLoggerOptions & { readonly strict?: Strict } = {}) {
     if (typeof rootLogDir !== 'string' || rootLogDir.length === 0) {
       throw new AuditrailError('options', 'rootLogDir: expected a non-empty string', { component: 'auditrail', field: 'rootLogDir' })
     }
@@ -182,28 +183,29 @@ export class AuditLogger {
    * action type takes any JSON object. Throws an AuditrailError: `invalid` (naming the field; nothing written),
    * `io`/`locked`/`corrupt` when the event could not be persisted, `closed` after `close()`.
    */
-  logEvent<A extends string>(
+  logEvent<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: LogDetails<A> | null,
+    details?: LogDetailsArgument<A, D, Strict> | null,
     error?: string | null,
     options?: LogEventOptions,
   ): AuditEvent {
-    return this.#core.logEvent(actionType, status, details, error, options)
+    // The core logger is typed loose: `Strict` only narrows what callers of this one may pass.
+    return this.#core.logEvent(actionType, status, details as (D & LogDetails<A>) | null | undefined, error, options)
   }
 
   /**
    * Like `logEvent`, but the promise resolves once the event survives power loss: all events logged in one
    * event-loop turn share one fdatasync (group commit), so many concurrent producers cost few disk flushes.
    */
-  logEventAsync<A extends string>(
+  logEventAsync<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: LogDetails<A> | null,
+    details?: LogDetailsArgument<A, D, Strict> | null,
     error?: string | null,
     options?: LogEventOptions,
   ): Promise<AuditEvent> {
-    return this.#core.logEventAsync(actionType, status, details, error, options)
+    return this.#core.logEventAsync(actionType, status, details as (D & LogDetails<A>) | null | undefined, error, options)
   }
 
   /** Reads the stored events back, streaming (newest first by default for JSON, oldest first for CSV). */

@@ -155,7 +155,7 @@ describe('AuditLogger.logEvent', () => {
 
   it('with strict, rejects details that do not match the action codec', () => {
     const logger = new AuditLogger(tempDir(), 'e', { format: 'none', strict: true })
-    expect(() => logger.logEvent('hp_change', 'success', { param: 'lr' })).toThrow(/details\.param/)
+    expect(() => logger.logEvent('hp_change', 'success', { param: 'lr' } as object)).toThrow(/details\.param/)
     expect(logger.logEvent('hp_change', 'success', { changed_params: { lr: 1 } }).details).toEqual({ changed_params: { lr: 1 } })
     logger.close()
   })

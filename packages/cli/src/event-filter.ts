@@ -1,4 +1,4 @@
-import { parseMicros, type AuditEvent, type AuditStatus } from '@auditrail/core'
+import { isFailureStatus, parseMicros, type AuditEvent, type AuditStatus } from '@auditrail/core'
 
 /** What `auditrail query` selects on; every given criterion must hold. */
 export interface EventFilterOptions {
@@ -6,6 +6,7 @@ export interface EventFilterOptions {
   readonly actions?: readonly string[]
   /** Any of these actors (an event without an actor never matches). */
   readonly actors?: readonly string[]
+  /** `failed` matches every failure, WeightsLab's `error` included; `success` and `error` match only themselves. */
   readonly status?: AuditStatus
   /** At or after, in microseconds since the epoch. */
   readonly since?: number
@@ -23,7 +24,7 @@ export function createEventFilter(options: EventFilterOptions): (event: AuditEve
   return (event) => {
     if (actions !== undefined && !actions.has(event.action_type)) return false
     if (actors !== undefined && (event.actor === undefined || !actors.has(event.actor))) return false
-    if (options.status !== undefined && event.status !== options.status) return false
+    if (options.status !== undefined && event.status !== options.status && !(options.status === 'failed' && isFailureStatus(event.status))) return false
     if (options.since !== undefined || options.until !== undefined) {
       const micros = parseMicros(event.timestamp)
       if (options.since !== undefined && micros < options.since) return false

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '@auditrail/core'
+import { isFailureStatus, type AuditEvent } from '@auditrail/core'
 import type { Colors } from './cli-context.js'
 
 // Fixed widths, so that rows align as they stream: the timestamp auditrail writes, the longest of the spec's
@@ -38,6 +38,7 @@ export function formatTableRow(event: AuditEvent, colors: Colors, columns?: numb
   const status = event.status.padEnd(STATUS)
   const prefix = timestamp.length + action.length + status.length + 6
   const rest = fit(describe(event), columns === undefined ? undefined : Math.max(1, columns - prefix))
-  const paint = event.status === 'failed' ? colors.red : colors.green
-  return `${colors.dim(timestamp)}  ${action}  ${paint(status)}  ${event.status === 'failed' ? colors.red(rest) : rest}\n`
+  const failed = isFailureStatus(event.status)
+  const paint = failed ? colors.red : colors.green
+  return `${colors.dim(timestamp)}  ${action}  ${paint(status)}  ${failed ? colors.red(rest) : rest}\n`
 }

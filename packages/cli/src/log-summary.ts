@@ -1,4 +1,4 @@
-import { parseMicros, summarizeEvents, type AuditEvent, type LogSummary } from '@auditrail/core'
+import { isFailureStatus, parseMicros, summarizeEvents, type AuditEvent, type LogSummary } from '@auditrail/core'
 
 /** The first and last timestamps of a log (by time, whatever the file's order). */
 export interface TimeSpan {
@@ -27,7 +27,7 @@ export function summarizeLog(events: Iterable<AuditEvent>): SummaryResult {
       const micros = parseMicros(event.timestamp)
       if (start === undefined || micros < start.micros) start = { timestamp: event.timestamp, micros }
       if (end === undefined || micros > end.micros) end = { timestamp: event.timestamp, micros }
-      if (event.status === 'failed') failedByAction.set(event.action_type, (failedByAction.get(event.action_type) ?? 0) + 1)
+      if (isFailureStatus(event.status)) failedByAction.set(event.action_type, (failedByAction.get(event.action_type) ?? 0) + 1)
       yield event
     }
   }

@@ -44,7 +44,7 @@ export function createQueryCommand(context: CliContext): Command {
     .argument('[log]', LOG_ARGUMENT_HELP, DEFAULT_TARGET)
     .option('--action <type>', 'only this action type; repeatable, or comma-separated', collectList, [])
     .option('--actor <name>', 'only events by this actor (who did it); repeatable, or comma-separated', collectList, [])
-    .addOption(new Option('--status <status>', 'only success or only failed events').choices(['success', 'failed']))
+    .addOption(new Option('--status <status>', 'only success, or only failed events (WeightsLab\'s "error" included), or only "error"').choices(['success', 'failed', 'error']))
     .option('--since <time>', 'at or after: an ISO 8601 time, or a duration ago (30s, 15m, 2h, 3d, 1w)', timeParser(context.now))
     .option('--until <time>', 'at or before: an ISO 8601 time, or a duration ago', timeParser(context.now))
     .option('--grep <text>', 'only events whose details or error contain this text (ignoring case)')

@@ -49,10 +49,19 @@ export function formatStateReport(state: ExperimentState, file: string, at: stri
       ...tags.map(([tag, entries]) => `tag ${JSON.stringify(tag)}: ${samples(entries)}`),
       ...(tags.length === 0 ? ['no tagged samples'] : []),
       state.data.discarded.length === 0 ? 'no discarded samples' : `discarded: ${samples(state.data.discarded)}`,
+      ...(state.data.registered.length === 0 ? [] : [`registered tags: ${state.data.registered.map((tag) => JSON.stringify(tag)).join(', ')}`]),
     ], colors),
   )
   const restore = state.lastCheckpointRestore
   lines.push(...section('Last checkpoint restore', undefined, [restore === null ? 'none' : `${restore.timestamp}  ${JSON.stringify(restore.details)}`], colors))
+  const save = state.lastCheckpointSave
+  if (save !== null) lines.push(...section('Last checkpoint save', undefined, [`${save.timestamp}  ${JSON.stringify(save.details)}`], colors))
+  const names = Object.entries(state.experimentNames)
+  if (names.length > 0) lines.push(...section('Run names', names.length, capped(names, ([hash, n]) => `${JSON.stringify(hash)}  ${JSON.stringify(n.name)} (${n.renamedAt})`), colors))
+  if (state.restarts.length > 0) lines.push(...section('Restarts', state.restarts.length, capped(state.restarts, (e) => e.timestamp), colors))
+  if (state.notebook.length > 0) {
+    lines.push(...section('Notebook', state.notebook.length, capped(state.notebook, (e) => `${e.timestamp}  ${e.action_type}  ${JSON.stringify(e.details)}`), colors))
+  }
   for (const [title, entries] of [['Evaluations', state.evaluations], ['Queries', state.queries]] as const) {
     lines.push(...section(title, entries.length, capped(entries, (e) => `${e.timestamp}  ${JSON.stringify(e.details)}`), colors))
   }

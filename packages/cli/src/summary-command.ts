@@ -1,4 +1,4 @@
-import { parseMicros } from '@auditrail/core'
+import { isFailureStatus, parseMicros } from '@auditrail/core'
 import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
@@ -16,7 +16,7 @@ function table(header: readonly string[], rows: readonly (readonly (string | num
 
 function report(file: string, format: string, { summary, failedByAction }: SummaryResult, context: CliContext): string {
   const { bold, red } = context.colors
-  const failed = summary.by_status['failed'] ?? 0
+  const failed = Object.entries(summary.by_status).reduce((n, [status, count]) => (isFailureStatus(status) ? n + count : n), 0)
   const lines = [`${bold(file)} (${format}): ${summary.total_events} events, ${failed === 0 ? '0 failed' : red(`${failed} failed`)}`]
   if (summary.time_span !== null) {
     const { start, end } = summary.time_span

@@ -36,7 +36,7 @@ describe('auditrail verify', () => {
     writeFileSync(file, lines.join('\n'))
     const result = runCli(['verify', dir])
     expect(result.code).toBe(1)
-    expect(result.stdout.split('\n')[0]).toMatch(new RegExp(`^${file}:${at + 1}: error: not an audit event: status: expected "success" \\| "failed", got "done" \\(byte \\d+\\)$`))
+    expect(result.stdout.split('\n')[0]).toMatch(new RegExp(`^${file}:${at + 1}: error: not an audit event: status: expected "success" \\| "failed" \\| "error", got "done" \\(byte \\d+\\)$`))
     expect(result.stdout).toContain('failed: ')
     // Every other command refuses the file with one line naming it and the line.
     const summary = runCli(['summary', dir])

@@ -1,10 +1,6 @@
 import * as t from 'io-ts'
-import { JsonObjectCodec, JsonValueCodec } from './json-value.js'
-
-/** The two statuses the spec allows. */
-export const AuditStatusCodec = t.keyof({ success: null, failed: null }, '"success" | "failed"')
-/** `"success"` or `"failed"`. */
-export type AuditStatus = t.TypeOf<typeof AuditStatusCodec>
+import { AuditStatusCodec, type AuditStatus } from './audit-status.js'
+import { JsonObjectCodec } from './json-value.js'
 
 /** The timestamps auditrail writes: UTC, exactly six fractional digits, `Z`; fixed width, so string order is time order. */
 export const AUDIT_TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
@@ -98,12 +94,13 @@ export const AuditEventCodec = t.intersection(
 export interface AuditEvent {
   /** ISO 8601 UTC with microseconds, e.g. `2026-05-27T14:30:00.123456Z`. */
   readonly timestamp: string
-  /** What was done: one of the spec's twelve actions, or any other non-empty string. */
+  /** What was done: one of the twenty known actions (the spec's twelve, WeightsLab's eight), or any other non-empty string. */
   readonly action_type: string
+  /** `"success"`, `"failed"`, or `"error"` as WeightsLab's notebook service writes it: kept as written; see `isFailureStatus`. */
   readonly status: AuditStatus
   /** Context of the action: before/after values, affected samples, configuration. */
   readonly details: t.TypeOf<typeof JsonObjectCodec>
-  /** The error message when `status` is `"failed"`, else `null`. */
+  /** The error message when `status` is a failure (`"failed"`, or WeightsLab's `"error"`, which may have none), else `null`. */
   readonly error: string | null
   /** Who did it, when the caller said so (absent otherwise: the spec's format has no such field). */
   readonly actor?: string
@@ -111,61 +108,4 @@ export interface AuditEvent {
   readonly seq?: number
   /** SHA-256 or HMAC-SHA-256 over this event and the previous event's hash, with `integrity: 'sha256-chain'`. */
   readonly hash?: string
-}
-
-const SampleId = t.union([t.string, t.number])
-const JsonRecord = t.record(t.string, JsonValueCodec)
-
-const sampleFields = {
-  samples_affected: t.number,
-  sample_ids: t.readonlyArray(SampleId),
-  origins: t.readonlyArray(t.string),
-  reason: t.string,
-}
-
-const trainingControl = t.partial({ step: t.number, epoch: t.number, reason: t.string, previous_state: t.string }, 'TrainingControlDetails')
-
-/**
- * The known `details` fields of each of the spec's twelve actions. Every field is optional; at run time extra
- * fields are allowed unless the logger is `strict`, because real callers log more (e.g. `{ param: "lr" }`).
- */
-export const actionDetailsCodecs = {
-  hp_change: t.partial({ changed_params: JsonRecord, before: JsonRecord, after: JsonRecord }, 'HpChangeDetails'),
-  pause: trainingControl,
-  resume: trainingControl,
-  mode_switch: t.partial({ mode: t.string, previous_mode: t.string }, 'ModeSwitchDetails'),
-  tag_add: t.partial({ tag_name: t.string, ...sampleFields }, 'TagAddDetails'),
-  tag_remove: t.partial({ tag_name: t.string, ...sampleFields }, 'TagRemoveDetails'),
-  sample_discard: t.partial(sampleFields, 'SampleDiscardDetails'),
-  sample_restore: t.partial(sampleFields, 'SampleRestoreDetails'),
-  query_execute: t.partial(
-    { query_type: t.string, query_text: t.string, samples_affected: t.number, result_count: t.number },
-    'QueryExecuteDetails',
-  ),
-  checkpoint_restore: t.partial({ checkpoint_id: t.string, step: t.number, path: t.string }, 'CheckpointRestoreDetails'),
-  evaluation_start: t.partial({ split_name: t.string, checkpoint_id: t.string, metrics: t.readonlyArray(t.string) }, 'EvaluationStartDetails'),
-  note_write: t.partial(
-    { plot_name: t.string, point_id: SampleId, note: t.string, cleared: t.boolean, before: t.string, after: t.string },
-    'NoteWriteDetails',
-  ),
-} as const
-
-/** The spec's twelve action types. */
-export type KnownActionType = keyof typeof actionDetailsCodecs
-
-/** The spec's twelve action types, in the spec's order. */
-export const KNOWN_ACTION_TYPES = Object.keys(actionDetailsCodecs) as readonly KnownActionType[]
-
-/** The known details of action `A`, derived from its codec. */
-export type ActionDetails<A extends KnownActionType> = t.TypeOf<(typeof actionDetailsCodecs)[A]>
-
-/** Details as callers pass them: any plain object whose values JSON carries (Dates become ISO strings). */
-export type DetailsInput = { readonly [key: string]: unknown }
-
-/** What `logEvent` accepts as details for action `A`: its known fields typed, extra fields allowed. */
-export type LogDetails<A extends string> = A extends KnownActionType ? ActionDetails<A> & DetailsInput : DetailsInput
-
-/** True when `action` is one of the spec's twelve action types. */
-export function isKnownActionType(action: string): action is KnownActionType {
-  return Object.prototype.hasOwnProperty.call(actionDetailsCodecs, action)
 }

@@ -17,7 +17,7 @@ export interface DecodeSource {
 /**
  * Decodes an unknown value as an {@link AuditEvent}. On failure the `Left` is a `decode` {@link AuditrailError}
  * whose `issues` list every bad path and value, and whose message reads e.g.
- * `status: expected "success" | "failed", got "ok"`.
+ * `status: expected "success" | "failed" | "error", got "ok"`.
  */
 export function decodeAuditEvent(input: unknown, source: DecodeSource = {}): E.Either<AuditrailError, AuditEvent> {
   return pipe(
@@ -48,7 +48,7 @@ export function decodeParsedAuditEvent(input: unknown, source: DecodeSource = {}
       (actor === undefined || ActorCodec.is(actor)) &&
       (seq === undefined || SeqCodec.is(seq)) &&
       (hash === undefined || HashCodec.is(hash)) &&
-      (status === 'success' || status === 'failed') &&
+      (status === 'success' || status === 'failed' || status === 'error') &&
       (error === null || typeof error === 'string') &&
       typeof details === 'object' &&
       details !== null &&

@@ -1,4 +1,5 @@
-import { actionDetailsCodecs, isKnownActionType, type AuditStatus } from './codecs.js'
+import { actionDetailsCodecs, isKnownActionType } from './action-details.js'
+import type { AuditStatus } from './audit-status.js'
 import { AuditrailError } from './errors.js'
 import { copyDetails, EMPTY_DETAILS, isPlainDetails, JsonIssueSignal, toJsonObject, type JsonObject } from './json-value.js'
 import { formatDecodeIssue, toDecodeIssues, type DecodeIssue } from './path-reporter.js'
@@ -40,7 +41,8 @@ function strictIssues(action: string, details: JsonObject): DecodeIssue[] {
 
 /**
  * Validates the arguments of `logEvent`, returning the normalized input or throwing an `invalid`
- * {@link AuditrailError} that names the field. With `strict`, a known action's details must match its codec exactly.
+ * {@link AuditrailError} that names the field. With `strict`, a known action's details must match its codec exactly,
+ * and the status must be one of the spec's two.
  */
 export function validateEventInput(
   actionType: unknown,
@@ -53,7 +55,9 @@ export function validateEventInput(
   // A caller logs a handful of action types and actors over and over: names already accepted skip their checks.
   if (!acceptedNames.has(actionType)) acceptName('action_type', actionType, 'ActionType')
   if (status !== 'success' && status !== 'failed') {
-    throw invalid('status', `expected "success" | "failed", got ${describe(status)}`, status, '"success" | "failed"')
+    // WeightsLab's notebook service writes "error" for a failed cell; a port of it may too, but not a strict logger.
+    if (status !== 'error') throw invalid('status', `expected "success" | "failed" | "error", got ${describe(status)}`, status, '"success" | "failed" | "error"')
+    if (strict) throw invalid('status', 'strict: "error" is WeightsLab\'s spelling of "failed"; a strict logger writes "success" | "failed"', status, '"success" | "failed"')
   }
   if (error !== undefined && error !== null && typeof error !== 'string') {
     throw invalid('error', `expected a string or null, got ${describe(error)}`, error, 'string | null')

@@ -1,6 +1,8 @@
 import { Subject, type Observable, type Subscription } from 'rxjs'
 import { createClock, type Clock } from './clock.js'
-import type { AuditEvent, AuditStatus, LogDetails } from './codecs.js'
+import type { LogDetailsArgument } from './action-details.js'
+import type { AuditStatus } from './audit-status.js'
+import type { AuditEvent } from './codecs.js'
 import { AuditrailError, emitAuditrailWarning } from './errors.js'
 import { validateEventInput } from './event-input.js'
 import type { JsonObject } from './json-value.js'
@@ -17,9 +19,10 @@ export interface EventLoggerOptions {
   /** Timestamp source. Default: {@link createClock}(). */
   readonly clock?: Clock
   /**
-   * Reject details of the spec's twelve actions that do not match the action's codec exactly
-   * (wrong types or unknown keys). Default `false`, as the spec: any JSON object is accepted.
-   * Action types outside the twelve always accept any JSON object.
+   * The spec's contract exactly: details of the known actions must match their codec (wrong types or unknown keys
+   * are refused), and the status is `"success"` or `"failed"` (WeightsLab's `"error"` is refused; write `"failed"`).
+   * Default `false`, as the spec and the Python original: any JSON object, and `"error"` too, is accepted.
+   * Action types outside the known ones always accept any JSON object.
    */
   readonly strict?: boolean
   /**
@@ -57,8 +60,11 @@ export interface LogEventOptions {
   readonly actor?: string
 }
 
-/** The core logger: validates, stamps, fans out to sinks, then publishes on `events$`. */
-export interface EventLogger {
+/**
+ * The core logger: validates, stamps, fans out to sinks, then publishes on `events$`. `Strict` is its `strict` option
+ * as the compiler knows it: `true` makes unknown keys of a known action's details literal a compile error.
+ */
+export interface EventLogger<Strict extends boolean = false> {
   /** Each event after every sink persisted it, in order. Completes on `close()`. */
   readonly events$: Observable<AuditEvent>
   /** The attached sinks, in write order. */
@@ -69,10 +75,10 @@ export interface EventLogger {
    * Records one action. Returns the persisted event; throws an `invalid` AuditrailError (nothing written)
    * for bad input, or the sink's error when a sink could not persist it.
    */
-  logEvent<A extends string>(
+  logEvent<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: LogDetails<A> | null,
+    details?: LogDetailsArgument<A, D, Strict> | null,
     error?: string | null,
     options?: LogEventOptions,
   ): AuditEvent
@@ -81,10 +87,10 @@ export interface EventLogger {
    * power loss: the events of one event-loop turn share one `sync()` of each sink (group commit).
    * Rejects with what `logEvent` would throw, or with the sync's failure.
    */
-  logEventAsync<A extends string>(
+  logEventAsync<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
-    details?: LogDetails<A> | null,
+    details?: LogDetailsArgument<A, D, Strict> | null,
     error?: string | null,
     options?: LogEventOptions,
   ): Promise<AuditEvent>
@@ -150,7 +156,7 @@ function countStored(sink: AuditSink): number {
  * when one of several sinks fails, the others still receive the event, `logEvent` throws
  * (the one error, or an `io` error whose cause is an AggregateError), and `events$` does not emit it.
  */
-export function createEventLogger(options: EventLoggerOptions = {}): EventLogger {
+export function createEventLogger<Strict extends boolean = false>(options: EventLoggerOptions & { readonly strict?: Strict } = {}): EventLogger<Strict> {
   const sinks = [...(options.sinks ?? [])]
   const clock = options.clock ?? createClock()
   const strict = options.strict ?? false
@@ -184,7 +190,7 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
   const subscriptions: Subscription[] = sinks.map((sink) => attachSink(persist$, sink, (failure) => failures.push(failure)))
   let closed = false
 
-  const methods: Omit<EventLogger, 'closed'> = {
+  const methods: Omit<EventLogger<Strict>, 'closed'> = {
     events$: published$.asObservable(),
     sinks,
     logEvent(actionType, status, details, error, callOptions) {
@@ -283,6 +289,6 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       if (errors.length > 1) throw new AuditrailError('io', 'several sinks failed to close', { component: 'core', cause: new AggregateError(errors) })
     },
   }
-  const logger: EventLogger = withGetters(methods, { closed: () => closed })
+  const logger: EventLogger<Strict> = withGetters(methods, { closed: () => closed })
   return logger
 }

@@ -1,17 +1,9 @@
-export {
-  AuditEventCodec,
-  AuditStatusCodec,
-  ActionTypeCodec,
-  ActorCodec,
-  HashCodec,
-  SeqCodec,
-  TimestampCodec,
-  AUDIT_TIMESTAMP_PATTERN,
-  KNOWN_ACTION_TYPES,
-  actionDetailsCodecs,
-  isKnownActionType,
-} from './codecs.js'
-export type { ActionDetails, AuditEvent, AuditStatus, DetailsInput, KnownActionType, LogDetails } from './codecs.js'
+export { AuditEventCodec, ActionTypeCodec, ActorCodec, HashCodec, SeqCodec, TimestampCodec, AUDIT_TIMESTAMP_PATTERN } from './codecs.js'
+export type { AuditEvent } from './codecs.js'
+export { AuditStatusCodec, FAILURE_STATUSES, SPEC_STATUSES, isFailureStatus } from './audit-status.js'
+export type { AuditStatus } from './audit-status.js'
+export { KNOWN_ACTION_TYPES, SPEC_ACTION_TYPES, actionDetailsCodecs, isKnownActionType } from './action-details.js'
+export type { ActionDetails, DetailsInput, KnownActionType, LogDetails, LogDetailsArgument } from './action-details.js'
 export { JsonObjectCodec, JsonValueCodec, FiniteNumber, MAX_DETAILS_DEPTH, toJsonObject } from './json-value.js'
 export type { JsonIssue, JsonObject, JsonValue } from './json-value.js'
 export { AuditrailError, emitAuditrailWarning, errnoCode, ioError, isAuditrailError } from './errors.js'

@@ -17,7 +17,7 @@ describe('AuditrailError', () => {
   })
 
   test('omits the file suffix when there is no file, and keeps field and issues', () => {
-    const issues = [{ path: 'status', expected: '"success" | "failed"', actual: 'ok' }]
+    const issues = [{ path: 'status', expected: '"success" | "failed" | "error"', actual: 'ok' }]
     const error = new AuditrailError('invalid', 'status: bad', { component: 'core', field: 'status', issues })
     expect(error.message).toBe('[auditrail] [core] status: bad')
     expect(error.field).toBe('status')

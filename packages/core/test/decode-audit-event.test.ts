@@ -79,9 +79,9 @@ describe('decodeAuditEvent: valid events', () => {
 describe('decodeAuditEvent: invalid events', () => {
   test('names the bad status with the exact expected/got wording', () => {
     const error = decodeError({ ...valid, status: 'ok' })
-    expect(error.message).toContain('status: expected "success" | "failed", got "ok"')
+    expect(error.message).toContain('status: expected "success" | "failed" | "error", got "ok"')
     expect(error.field).toBe('status')
-    expect(error.issues).toEqual([{ path: 'status', expected: '"success" | "failed"', actual: 'ok' }])
+    expect(error.issues).toEqual([{ path: 'status', expected: '"success" | "failed" | "error"', actual: 'ok' }])
   })
 
   test('names details when it is an array or a string', () => {
@@ -136,15 +136,15 @@ describe('decodeAuditEvent: invalid events', () => {
     expect(error.component).toBe('sink-json')
     expect(error.file).toBe('root_experiment/audit_log.json')
     expect(error.message).toBe(
-      '[auditrail] [sink-json] event 3: not an audit event: status: expected "success" | "failed", got "ok" (root_experiment/audit_log.json)',
+      '[auditrail] [sink-json] event 3: not an audit event: status: expected "success" | "failed" | "error", got "ok" (root_experiment/audit_log.json)',
     )
   })
 
-  test('property: any status other than the two is rejected with its value in the message', () => {
+  test('property: any status other than the three is rejected with its value in the message', () => {
     fc.assert(
-      fc.property(fc.string().filter((s) => s !== 'success' && s !== 'failed'), (status) => {
+      fc.property(fc.string().filter((s) => s !== 'success' && s !== 'failed' && s !== 'error'), (status) => {
         const error = decodeError({ ...valid, status })
-        expect(error.issues).toEqual([{ path: 'status', expected: '"success" | "failed"', actual: status }])
+        expect(error.issues).toEqual([{ path: 'status', expected: '"success" | "failed" | "error"', actual: status }])
       }),
     )
   })

@@ -81,7 +81,7 @@ describe('logEvent rejects bad input, naming the field, and writes nothing', () 
   })
 
   test('the status message uses the same wording as decoding', () => {
-    expect(rejection((logger) => untyped(logger)('hp_change', 'ok')).message).toContain('status: expected "success" | "failed", got "ok"')
+    expect(rejection((logger) => untyped(logger)('hp_change', 'ok')).message).toContain('status: expected "success" | "failed" | "error", got "ok"')
   })
 
   test('validateEventInput normalizes what it accepts', () => {

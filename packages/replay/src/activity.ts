@@ -25,17 +25,44 @@ export function createActivityProjection(action: string): Projection<readonly Ac
   }
 }
 
-/** The last successful `checkpoint_restore`, or `null`: the checkpoint the model was last rolled back to. */
-export const checkpointProjection: Projection<ActivityEntry | null> = {
-  actions: ['checkpoint_restore'],
-  start() {
-    let last: ActivityEntry | null = null
-    return {
-      apply(event) {
-        last = { timestamp: event.timestamp, details: event.details }
-        return undefined
-      },
-      result: () => last,
-    }
-  },
+/** One successful action of several kinds kept as it was logged, with its action type. */
+export interface ActionEntry extends ActivityEntry {
+  readonly action_type: string
 }
+
+/** Every successful event of any of `actions`, oldest first, with its action type: e.g. the notebook's runs and saves. */
+export function createActionLogProjection(actions: readonly string[]): Projection<readonly ActionEntry[]> {
+  return {
+    actions,
+    start() {
+      const entries: ActionEntry[] = []
+      return {
+        apply(event) {
+          entries.push({ action_type: event.action_type, timestamp: event.timestamp, details: event.details })
+          return undefined
+        },
+        result: () => [...entries],
+      }
+    },
+  }
+}
+
+/** The last successful event of `action`, or `null`. */
+export function createLastActivityProjection(action: string): Projection<ActivityEntry | null> {
+  return {
+    actions: [action],
+    start() {
+      let last: ActivityEntry | null = null
+      return {
+        apply(event) {
+          last = { timestamp: event.timestamp, details: event.details }
+          return undefined
+        },
+        result: () => last,
+      }
+    },
+  }
+}
+
+/** The last successful `checkpoint_restore`, or `null`: the checkpoint the model was last rolled back to. */
+export const checkpointProjection: Projection<ActivityEntry | null> = createLastActivityProjection('checkpoint_restore')

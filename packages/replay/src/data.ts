@@ -17,6 +17,8 @@ export interface SampleEntry {
 export interface DataState {
   /** Tags with at least one sample. */
   readonly tags: Readonly<Record<string, readonly SampleEntry[]>>
+  /** Tags declared by `tag_register` (WeightsLab registers a tag before any sample has it), in order of registration. */
+  readonly registered: readonly string[]
   readonly discarded: readonly SampleEntry[]
 }
 
@@ -36,14 +38,24 @@ function removeAll(set: SampleSet, ids: readonly SampleId[]): void {
   for (const id of ids) set.delete(sampleKey(id))
 }
 
-/** Folds `tag_add`, `tag_remove`, `sample_discard` and `sample_restore` into tag sets and the discarded set. */
+/**
+ * Folds `tag_add`, `tag_remove`, `sample_discard` and `sample_restore` into tag sets and the discarded set, and
+ * `tag_register` into the registered tags (its `sample_ids`, when it has them, join the tag as with `tag_add`).
+ */
 export const dataProjection: Projection<DataState> = {
-  actions: ['tag_add', 'tag_remove', 'sample_discard', 'sample_restore'],
+  actions: ['tag_add', 'tag_remove', 'sample_discard', 'sample_restore', 'tag_register'],
   start() {
     const tags = new Map<string, SampleSet>()
     const discarded: SampleSet = new Map()
+    const registered = new Set<string>()
     return {
       apply(event) {
+        if (event.action_type === 'tag_register') {
+          const tag = stringField(event.details, 'tag_name')
+          if (tag === undefined) return 'tag_register without tag_name'
+          registered.add(tag)
+          if (event.details['sample_ids'] === undefined) return undefined
+        }
         const ids = sampleIdsField(event.details)
         if (ids === undefined) return `${event.action_type} without sample_ids`
         if (event.action_type === 'sample_discard') addAll(discarded, event, ids)
@@ -52,7 +64,7 @@ export const dataProjection: Projection<DataState> = {
           const tag = stringField(event.details, 'tag_name')
           if (tag === undefined) return `${event.action_type} without tag_name`
           const set = tags.get(tag) ?? new Map<string, SampleEntry>()
-          if (event.action_type === 'tag_add') {
+          if (event.action_type !== 'tag_remove') {
             addAll(set, event, ids)
             tags.set(tag, set)
           } else {
@@ -65,6 +77,7 @@ export const dataProjection: Projection<DataState> = {
       result: () => ({
         tags: Object.fromEntries([...tags].map(([tag, set]) => [tag, [...set.values()]])),
         discarded: [...discarded.values()],
+        registered: [...registered],
       }),
     }
   },

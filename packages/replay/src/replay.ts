@@ -1,6 +1,14 @@
-import { AuditrailError, isKnownActionType, parseMicros, type AuditEvent } from '@auditrail/core'
-import { checkpointProjection, createActivityProjection, type ActivityEntry } from './activity.js'
+import { AuditrailError, isFailureStatus, isKnownActionType, parseMicros, type AuditEvent } from '@auditrail/core'
+import {
+  checkpointProjection,
+  createActionLogProjection,
+  createActivityProjection,
+  createLastActivityProjection,
+  type ActionEntry,
+  type ActivityEntry,
+} from './activity.js'
 import { dataProjection, type DataState } from './data.js'
+import { experimentNamesProjection, type ExperimentNames } from './experiments.js'
 import { hyperparametersProjection, type HyperparameterState } from './hyperparameters.js'
 import { notesProjection, type NoteEntry } from './notes.js'
 import type { Fold, Projection, SkippedEvent } from './projection.js'
@@ -26,15 +34,23 @@ export interface ExperimentState {
   readonly data: DataState
   /** The last successful `checkpoint_restore`, or `null`. */
   readonly lastCheckpointRestore: ActivityEntry | null
+  /** The last successful `checkpoint_save` (WeightsLab's "Save weights"), or `null`. */
+  readonly lastCheckpointSave: ActivityEntry | null
   /** Successful `evaluation_start` events, oldest first. */
   readonly evaluations: readonly ActivityEntry[]
   /** Successful `query_execute` events, oldest first. */
   readonly queries: readonly ActivityEntry[]
   /** The notes standing on plot points. */
   readonly notes: readonly NoteEntry[]
-  /** Every failed event, oldest first: failures never change state. */
+  /** Each run's name by experiment hash, from WeightsLab's `experiment_rename`. */
+  readonly experimentNames: ExperimentNames
+  /** Successful `restart_instance` events, oldest first. */
+  readonly restarts: readonly ActivityEntry[]
+  /** Successful notebook events (`notebook_run`, `notebook_interrupt`, `notebook_save`, `notebook_generate_code`), oldest first. */
+  readonly notebook: readonly ActionEntry[]
+  /** Every failed event (status `failed`, or WeightsLab's `error`), oldest first: failures never change state. */
   readonly failures: readonly AuditEvent[]
-  /** Every event of an action type outside the spec's twelve, untouched, oldest first. */
+  /** Every event of an action type outside the known twenty (the spec's twelve and WeightsLab's eight), untouched, oldest first. */
   readonly unknownEvents: readonly AuditEvent[]
   /** Successful events of known types whose details lacked what their projection needs, with the reason. */
   readonly skipped: readonly SkippedEvent[]
@@ -66,9 +82,13 @@ const PROJECTIONS = {
   training: trainingProjection,
   data: dataProjection,
   lastCheckpointRestore: checkpointProjection,
+  lastCheckpointSave: createLastActivityProjection('checkpoint_save'),
   evaluations: createActivityProjection('evaluation_start'),
   queries: createActivityProjection('query_execute'),
   notes: notesProjection,
+  experimentNames: experimentNamesProjection,
+  restarts: createActivityProjection('restart_instance'),
+  notebook: createActionLogProjection(['notebook_run', 'notebook_interrupt', 'notebook_save', 'notebook_generate_code']),
 } as const
 
 type Projected = { -readonly [K in keyof typeof PROJECTIONS]: (typeof PROJECTIONS)[K] extends Projection<infer S> ? S : never }
@@ -94,7 +114,7 @@ export function createReplay(options: ReplayOptions = {}): Replay {
       eventCount++
       if (asOf === null || micros > asOf.micros) asOf = { timestamp: event.timestamp, micros }
       if (!isKnownActionType(event.action_type)) unknownEvents.push(event)
-      if (event.status === 'failed') failures.push(event)
+      if (isFailureStatus(event.status)) failures.push(event)
       else {
         const reason = routes.get(event.action_type)?.apply(event)
         if (reason !== undefined) skipped.push({ event, reason })

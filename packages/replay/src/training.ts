@@ -9,7 +9,7 @@ export interface TrainingState {
   readonly status: TrainingStatus
   /** Timestamp of the last `pause` or `resume`, or `null`. */
   readonly statusChangedAt: string | null
-  /** The mode (`train`, `audit`, `evaluation`, …) of the last `mode_switch`, or `null` before any. */
+  /** The mode (`train`, `audit`, `evaluation`, …) of the last `mode_switch` (its `mode`, or WeightsLab's `to_mode`), or `null` before any. */
   readonly mode: string | null
   /** Timestamp of the last `mode_switch`, or `null`. */
   readonly modeChangedAt: string | null
@@ -27,8 +27,9 @@ export const trainingProjection: Projection<TrainingState> = {
     return {
       apply(event) {
         if (event.action_type === 'mode_switch') {
-          const mode = stringField(event.details, 'mode')
-          if (mode === undefined) return 'mode_switch without mode'
+          // The spec's shape says `mode`; WeightsLab's says `to_mode` (beside `from_mode` and `auditor_mode`/`evaluation_mode`).
+          const mode = stringField(event.details, 'mode') ?? stringField(event.details, 'to_mode')
+          if (mode === undefined) return 'mode_switch without mode or to_mode'
           state = { ...state, mode, modeChangedAt: event.timestamp }
           return undefined
         }

@@ -91,7 +91,7 @@ describe('replay: training', () => {
     reset()
     const state = replay([ev('mode_switch', { previous_mode: 'train' })])
     expect(state.training.mode).toBeNull()
-    expect(state.skipped[0]?.reason).toBe('mode_switch without mode')
+    expect(state.skipped[0]?.reason).toBe('mode_switch without mode or to_mode')
   })
 })
 
@@ -128,7 +128,7 @@ describe('replay: data', () => {
     reset()
     const state = replay([ev('tag_add', { tag_name: 'x', samples_affected: 3 }), ev('tag_remove', { sample_ids: ['a'] }), ev('sample_discard', { sample_ids: [{}] })])
     expect(state.skipped.map((s) => s.reason)).toEqual(['tag_add without sample_ids', 'tag_remove without tag_name', 'sample_discard without sample_ids'])
-    expect(state.data).toEqual({ tags: {}, discarded: [] })
+    expect(state.data).toEqual({ tags: {}, discarded: [], registered: [] })
   })
 })
 

@@ -56,7 +56,7 @@ export function detailsArbitrary(action: KnownActionType, options: { extraFields
   return fc.tuple(known, extra).map(([a, b]) => ({ ...b, ...a }) as JsonObject)
 }
 
-/** Any action type: mostly the spec's twelve, sometimes a custom one. */
+/** Any action type: mostly the known twenty, sometimes a custom one. */
 export const actionTypeArbitrary: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...KNOWN_ACTION_TYPES) },
   { weight: 1, arbitrary: fc.stringMatching(/^[a-z][a-z0-9_.:-]{0,30}$/) },
