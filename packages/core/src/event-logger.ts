@@ -9,6 +9,7 @@ import { chainHash, chainHeadOf, genesisHash, validateIntegrityOptions, type Cha
 import type { AuditSink } from './sink.js'
 import { attachSink, type SinkFailure } from './sink-attachment.js'
 import { withGetters } from './fast-object.js'
+import { appendingSinkOf, createAppendQueue } from './append-queue.js'
 
 /** Options of {@link createEventLogger}. */
 export interface EventLoggerOptions {
@@ -181,6 +182,17 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
     }
     for (const member of members) member.resolve()
   }
+  // A sink that stores asynchronously in its own order (a database) is driven by a queue instead (see AuditSink.append).
+  const appendSink = appendingSinkOf(sinks)
+  const appendQueue =
+    appendSink === undefined
+      ? undefined
+      : createAppendQueue({
+          sink: appendSink,
+          context: hmacKey === undefined ? { clock } : { clock, hmacKey },
+          onError,
+          onCommitted: (event) => published$.next(event),
+        })
   const subscriptions: Subscription[] = sinks.map((sink) => attachSink(persist$, sink, (failure) => failures.push(failure)))
   let closed = false
 
@@ -189,6 +201,9 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
     sinks,
     logEvent(actionType, status, details, error, callOptions) {
       if (closed) throw new AuditrailError('closed', 'logEvent after close', { component: 'core' })
+      if (appendSink !== undefined) {
+        throw new AuditrailError('options', `${appendSink.name} commits over the network: use logEventAsync, which resolves after COMMIT`, { component: 'core', field: 'logEvent' })
+      }
       const input = validateEventInput(actionType, status, details, error, strict, callOptions?.actor ?? defaultActor)
       let failure: unknown
       let previous: ChainHead | undefined
@@ -253,6 +268,15 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       return event
     },
     logEventAsync(actionType, status, details, error, callOptions) {
+      if (appendQueue !== undefined) {
+        if (closed) return Promise.reject(new AuditrailError('closed', 'logEventAsync after close', { component: 'core' }))
+        try {
+          const input = validateEventInput(actionType, status, details, error, strict, callOptions?.actor ?? defaultActor)
+          return appendQueue.enqueue(redactor === undefined ? input : { ...input, details: redactor(input.details) })
+        } catch (thrown) {
+          return Promise.reject(thrown)
+        }
+      }
       let event: AuditEvent
       try {
         event = logger.logEvent(actionType, status, details, error, callOptions)
@@ -272,6 +296,7 @@ export function createEventLogger(options: EventLoggerOptions = {}): EventLogger
       closed = true
       // Promises of logEventAsync still waiting for their turn's sync are settled before the sinks close.
       if (group !== undefined) commitGroup()
+      appendQueue?.close()
       for (const subscription of subscriptions) subscription.unsubscribe()
       persist$.complete()
       published$.complete()
