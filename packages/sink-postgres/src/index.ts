@@ -1,0 +1,7 @@
+export { createPostgresSink, checkHost } from './postgres-sink.js'
+export type { PostgresSink, PostgresSinkOptions } from './postgres-sink.js'
+export { printMigration, printWriterGrants, runMigration, tableNames, DEFAULT_TABLE } from './schema.js'
+export type { TableNames } from './schema.js'
+export { parseConnectionTarget } from './connection-target.js'
+export type { ConnectionTarget } from './connection-target.js'
+export type { PostgresConnectionOptions } from './session.js'
