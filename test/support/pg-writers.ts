@@ -63,14 +63,14 @@ export interface TrailCheck {
   readonly unexplained: readonly string[]
   /** Writers whose rows are not in launch order. */
   readonly fifoBroken: readonly string[]
-  /** Consecutive rows whose seq is not +1 or whose timestamp does not increase. */
+  /** Consecutive rows whose seq is not +1 or whose timestamp does not increase (shipped rows keep their own timestamps). */
   readonly orderBroken: readonly number[]
   /** Acknowledged seqs that name another row. */
   readonly seqMismatch: readonly string[]
 }
 
 /** Reads the whole table and checks it against the writers' accounts. */
-export async function checkTrail(url: string, table: string, writers: readonly PgWriter[]): Promise<TrailCheck> {
+export async function checkTrail(url: string, table: string, writers: readonly PgWriter[], ignoreHosts: readonly string[] = []): Promise<TrailCheck> {
   const reader = createPostgresReader({ connection: url, table })
   const rows: PostgresRow[] = []
   for await (const row of reader.rows()) rows.push(row)
@@ -84,6 +84,10 @@ export async function checkTrail(url: string, table: string, writers: readonly P
   const orderBroken: number[] = []
   const seqMismatch: string[] = []
   rows.forEach((row, index) => {
+    const previous = rows[index - 1]
+    if (previous !== undefined && (row.event.seq !== previous.event.seq + 1 || !(row.event.timestamp > previous.event.timestamp))) orderBroken.push(row.event.seq)
+    // Rows of other hosts (a shipper's) share the order and the chain, but not the writers' accounts.
+    if (ignoreHosts.includes(row.host)) return
     const details = row.event.details as { writer?: string; i?: number }
     const key = `${String(details.writer)}:${String(details.i)}`
     const writer = byHost.get(String(details.writer))
@@ -93,8 +97,6 @@ export async function checkTrail(url: string, table: string, writers: readonly P
     if (acknowledgedSeq !== undefined && acknowledgedSeq !== row.event.seq) seqMismatch.push(key)
     if ((lastI.get(row.host) ?? -1) >= Number(details.i)) fifoBroken.add(row.host)
     lastI.set(row.host, Number(details.i))
-    const previous = rows[index - 1]
-    if (previous !== undefined && (row.event.seq !== previous.event.seq + 1 || !(row.event.timestamp > previous.event.timestamp))) orderBroken.push(row.event.seq)
   })
   const lostAcknowledged = writers.flatMap((w) => [...w.acked.keys()].filter((i) => !seen.has(`${w.host}:${i}`)).map((i) => `${w.host}:${i}`))
   return { rows, findings: verified.findings.map((f) => f.message), lostAcknowledged, unexplained, fifoBroken: [...fifoBroken], orderBroken, seqMismatch }
