@@ -11,6 +11,7 @@ import { chainHeadOf, genesisHash, hashEventFields, validateIntegrityOptions, ty
 import type { AuditSink } from './sink.js'
 import { attachSink, type SinkFailure } from './sink-attachment.js'
 import { withGetters } from './fast-object.js'
+import { appendingSinkOf, createAppendQueue } from './append-queue.js'
 
 /** Options of {@link createEventLogger}. */
 export interface EventLoggerOptions {
@@ -187,6 +188,17 @@ export function createEventLogger<Strict extends boolean = false>(options: Event
     }
     for (const member of members) member.resolve()
   }
+  // A sink that stores asynchronously in its own order (a database) is driven by a queue instead (see AuditSink.append).
+  const appendSink = appendingSinkOf(sinks)
+  const appendQueue =
+    appendSink === undefined
+      ? undefined
+      : createAppendQueue({
+          sink: appendSink,
+          context: hmacKey === undefined ? { clock } : { clock, hmacKey },
+          onError,
+          onCommitted: (event) => published$.next(event),
+        })
   const subscriptions: Subscription[] = sinks.map((sink) => attachSink(persist$, sink, (failure) => failures.push(failure)))
   let closed = false
 
@@ -195,6 +207,9 @@ export function createEventLogger<Strict extends boolean = false>(options: Event
     sinks,
     logEvent(actionType, status, details, error, callOptions) {
       if (closed) throw new AuditrailError('closed', 'logEvent after close', { component: 'core' })
+      if (appendSink !== undefined) {
+        throw new AuditrailError('options', `${appendSink.name} commits over the network: use logEventAsync, which resolves after COMMIT`, { component: 'core', field: 'logEvent' })
+      }
       const input = validateEventInput(actionType, status, details, error, strict, callOptions?.actor ?? defaultActor)
       let failure: unknown
       let previous: ChainHead | undefined
@@ -255,6 +270,15 @@ export function createEventLogger<Strict extends boolean = false>(options: Event
       return event
     },
     logEventAsync(actionType, status, details, error, callOptions) {
+      if (appendQueue !== undefined) {
+        if (closed) return Promise.reject(new AuditrailError('closed', 'logEventAsync after close', { component: 'core' }))
+        try {
+          const input = validateEventInput(actionType, status, details, error, strict, callOptions?.actor ?? defaultActor)
+          return appendQueue.enqueue(redactor === undefined ? input : { ...input, details: redactor(input.details) })
+        } catch (thrown) {
+          return Promise.reject(thrown)
+        }
+      }
       let event: AuditEvent
       try {
         event = logger.logEvent(actionType, status, details, error, callOptions)
@@ -274,6 +298,7 @@ export function createEventLogger<Strict extends boolean = false>(options: Event
       closed = true
       // Promises of logEventAsync still waiting for their turn's sync are settled before the sinks close.
       if (group !== undefined) commitGroup()
+      appendQueue?.close()
       for (const subscription of subscriptions) subscription.unsubscribe()
       persist$.complete()
       published$.complete()

@@ -1,3 +1,4 @@
+import type { AppendContext, PendingEvent } from './append-queue.js'
 import type { AuditEvent } from './codecs.js'
 import type { LogSummary } from './summary.js'
 
@@ -52,6 +53,17 @@ export interface AuditSink {
   summarize?(): LogSummary
   /** Optional capability: the stored events, streamed (an abandoned iteration releases its file). */
   read?(options?: ReadOptions): Iterable<AuditEvent>
+  /**
+   * Optional, for a store reached asynchronously that keeps its own total order (a database shared by many hosts).
+   * Stores `events` in one transaction, all or none: under the store's own lock it stamps each one after the newest
+   * stored timestamp (`context.clock.observe`, then `now()`), numbers it after the stored head and chains it with
+   * `sealEvent`, exactly as core chains a file. Resolves with the stored events, in the same order, once committed
+   * (durably, as far as the store promises); rejects, preferably with an `AuditrailError`, having stored none.
+   * Core calls it only from `logEventAsync`, one call at a time, with the events of one event-loop turn (group
+   * commit); a sink with `append` is its logger's only sink, and `logEvent` refuses it (`options` error). Such a
+   * sink's `write` throws too, as nothing synchronous can wait for a network commit.
+   */
+  append?(events: readonly PendingEvent[], context: AppendContext): Promise<readonly AuditEvent[]>
   /** Releases files, locks and timers. Idempotent; `write` after `close` throws a `closed` error. */
   close(): void
 }

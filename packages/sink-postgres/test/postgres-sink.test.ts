@@ -1,0 +1,107 @@
+import { inspect } from 'node:util'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createChainVerifier, createEventLogger, isAuditrailError, type AuditEvent } from '@auditrail/core'
+import { createPostgresSink } from '@auditrail/sink-postgres'
+import { isAvailable, needsTag, POSTGRES } from '../../../test/support/system-requirements.js'
+import { startPostgres, TEST_PASSWORD, type PostgresServer } from '../../../test/support/postgres-server.js'
+
+async function rows(url: string, table = 'auditrail_events'): Promise<AuditEvent[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const result = await client.query(`SELECT seq, "timestamp", action_type, status, details, error, actor, hash FROM ${table} ORDER BY seq`)
+    return result.rows.map((r: Record<string, unknown>) => ({
+      timestamp: r.timestamp as string,
+      action_type: r.action_type as string,
+      status: r.status as 'success',
+      details: r.details as Record<string, never>,
+      error: r.error as string | null,
+      ...(r.actor === null ? {} : { actor: r.actor as string }),
+      seq: Number(r.seq),
+      hash: r.hash as string,
+    }))
+  } finally {
+    await client.end()
+  }
+}
+
+describe.skipIf(!isAvailable(POSTGRES))(`sink-postgres ${needsTag(POSTGRES)}`, () => {
+  let server: PostgresServer
+  beforeAll(async () => {
+    server = await startPostgres()
+  })
+  afterAll(async () => {
+    await server?.destroy()
+  })
+
+  it('commits group by group, one chain in seq order, the hash as the file chain computes it', async () => {
+    const logger = createEventLogger({ sinks: [createPostgresSink({ connection: server.url, host: 'h1', table: 'basic' })], integrity: 'sha256-chain', actor: 'alice' })
+    const first = await logger.logEventAsync('checkpoint_saved', 'success', { step: 1, nested: { b: 1, a: [1.5, 'x'] } })
+    const burst = await Promise.all(Array.from({ length: 50 }, (_, i) => logger.logEventAsync('config_change', i % 2 === 0 ? 'success' : 'failed', { i }, i % 2 === 0 ? null : 'boom')))
+    logger.close()
+    expect(first.seq).toBe(1)
+    expect(burst.map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 2))
+    const stored = await rows(server.url, 'basic')
+    expect(stored).toEqual([first, ...burst])
+    const verifier = createChainVerifier()
+    expect(stored.map((e) => verifier.check(e)).filter(Boolean)).toEqual([])
+    expect(stored.every((e, i) => i === 0 || (stored[i - 1] as AuditEvent).timestamp < e.timestamp)).toBe(true)
+  })
+
+  it('continues the chain and the timestamps of another writer, and refuses the synchronous logEvent', async () => {
+    const a = createEventLogger({ sinks: [createPostgresSink({ connection: server.url, host: 'a', table: 'two' })] })
+    const b = createEventLogger({ sinks: [createPostgresSink({ connection: server.url, host: 'b', table: 'two' })] })
+    await a.logEventAsync('x', 'success')
+    await b.logEventAsync('y', 'success')
+    await a.logEventAsync('z', 'success')
+    expect(() => a.logEvent('x', 'success')).toThrow(/use logEventAsync/)
+    a.close()
+    b.close()
+    const stored = await rows(server.url, 'two')
+    expect(stored.map((e) => e.seq)).toEqual([1, 2, 3])
+    const verifier = createChainVerifier()
+    expect(stored.map((e) => verifier.check(e)).filter(Boolean)).toEqual([])
+  })
+
+  it('a server that is down is an io AuditrailError without the password; the sink reconnects by itself', async () => {
+    const sink = createPostgresSink({ connection: server.url, host: 'h', table: 'down', connectTimeoutMs: 2000 })
+    const logger = createEventLogger({ sinks: [sink] })
+    await logger.logEventAsync('before', 'success')
+    await server.stop()
+    const failure = await logger.logEventAsync('during', 'success').catch((e: unknown) => e)
+    expect(isAuditrailError(failure, 'io')).toBe(true)
+    expect(String((failure as Error).message)).toMatch(/^\[auditrail\] \[sink-postgres\] cannot /)
+    expect(inspect(failure, { depth: 10 })).not.toContain(TEST_PASSWORD)
+    await server.start()
+    const after = await logger.logEventAsync('after', 'success')
+    logger.close()
+    expect(after.seq).toBe(2)
+    expect((await rows(server.url, 'down')).map((e) => e.action_type)).toEqual(['before', 'after'])
+  })
+
+  it('a wrong password is refused with a message that does not contain it', async () => {
+    const secret = 'not-the-password-93b1'
+    const url = server.url.replace(TEST_PASSWORD, secret)
+    const logger = createEventLogger({ sinks: [createPostgresSink({ connection: url, table: 'pw' })] })
+    const failure = await logger.logEventAsync('x', 'success').catch((e: unknown) => e)
+    logger.close()
+    expect(isAuditrailError(failure, 'io')).toBe(true)
+    expect((failure as Error).message).toMatch(/28P01/)
+    expect(inspect(failure, { depth: 10 })).not.toContain(secret)
+    expect(inspect(failure, { depth: 10 })).not.toContain(TEST_PASSWORD)
+  })
+
+  it('under onError "warn" a failure resolves the event unpersisted, after a process warning', async () => {
+    const logger = createEventLogger({ sinks: [createPostgresSink({ connection: 'postgres://nobody@127.0.0.1:1/db', connectTimeoutMs: 500 })], onError: 'warn' })
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void => void warnings.push(w)
+    process.on('warning', onWarning)
+    const event = await logger.logEventAsync('x', 'success')
+    await new Promise((r) => setImmediate(r))
+    process.off('warning', onWarning)
+    logger.close()
+    expect(event.seq).toBeUndefined()
+    expect(warnings.some((w) => (w as Error & { code?: string }).code === 'AUDITRAIL_NOT_PERSISTED')).toBe(true)
+  })
+})
