@@ -48,6 +48,8 @@ export function createServeCommand(context: CliContext): Command {
         if (url.pathname === '/events') {
           const after = Number(url.searchParams.get('after') ?? '-Infinity')
           response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+          // A comment line first, so the headers go out now and the page knows it is connected.
+          response.write(': connected\n\n')
           const backlog = appended.filter((item) => !(item.us <= after))
           if (backlog.length > 0) response.write(`data: ${JSON.stringify(backlog)}\n\n`)
           clients.add(response)
