@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Page code inside page.evaluate / waitForFunction runs in Chromium: the DOM types describe it.
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
