@@ -8,13 +8,16 @@ function summaryText(e) {
 
 function eventRow(item) {
   const e = item.event;
-  const li = h('li', { class: e.status === 'failed' ? 'failed' : 'success', 'data-n': item.n, 'data-timestamp': e.timestamp });
+  const bad = DATA.integrity.chain && DATA.integrity.chain.firstBadSeq;
+  const untrusted = bad !== undefined && e.seq !== undefined && e.seq >= bad;
+  const li = h('li', { class: `${e.status === 'failed' ? 'failed' : 'success'}${untrusted ? ' untrusted' : ''}`, 'data-n': item.n, 'data-timestamp': e.timestamp });
   const button = h('button', { class: 'row', type: 'button', 'aria-expanded': 'false' },
     h('span', { class: 'mono' }, e.timestamp),
     h('span', { class: 'action' }, e.action_type),
-    h('span', { class: 'status' }, e.status),
+    h('span', { class: 'status' }, untrusted ? `${e.status} ⚠` : e.status),
     h('span', { class: 'actor' }, e.actor === undefined ? '—' : e.actor),
     h('span', { class: 'summary-text mono' }, e.error == null ? summaryText(e) : `${e.error} · ${summaryText(e)}`));
+  if (untrusted) button.setAttribute('title', `seq ${e.seq}: at or after the first bad seq ${bad}, not trusted`);
   button.addEventListener('click', () => toggleDetail(li, button, item));
   li.append(button);
   return li;
