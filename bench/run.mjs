@@ -7,6 +7,7 @@ import { cleanup } from './measure.mjs'
 import { appendScenarios } from './scenarios/append.mjs'
 import { durableScenarios } from './scenarios/durable.mjs'
 import { readingScenarios } from './scenarios/reading.mjs'
+import { reportScenarios } from './scenarios/report.mjs'
 import { writerScenarios } from './scenarios/writers.mjs'
 
 const quick = process.argv.includes('--quick')
@@ -45,6 +46,7 @@ try {
     ['durable', durableScenarios],
     ['writers', writerScenarios],
     ['reading', readingScenarios],
+    ['report', reportScenarios],
   ]) {
     if (only !== undefined && only !== name) continue
     process.stderr.write(`running ${name}…\n`)

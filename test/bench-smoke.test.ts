@@ -27,6 +27,8 @@ it('pnpm bench --quick runs every scenario and reports each', async () => {
     'stream every event oldest first',
     'open a ',
     'logger heap growth',
+    'auditrail report, ',
+    'report file size, ',
   ]) {
     expect(scenarios.some((name) => name.includes(expected)), expected).toBe(true)
   }

@@ -84,6 +84,7 @@ else {
       ? `Hash chain verified, seq 1–${head.seq}; head ${head.seq}:${head.hash}\n  (keep the head elsewhere; later: npx -y pnpm@12.4.2 auditrail verify ${logger.rootLogDir} --expect-head ${head.seq}:${head.hash})`
       : `Hash chain does NOT verify: ${verified.findings.map((f) => f.message).join('; ')}`,
   )
+  console.log(`See it: npx -y pnpm@12.4.2 auditrail report ${logger.rootLogDir} -o report.html (one offline HTML page; \`auditrail serve ${logger.rootLogDir}\` for a live view)`)
 }
 
 if (serve) {

@@ -4,6 +4,8 @@ import type { CliContext } from './cli-context.js'
 import { helpExamples } from './command-help.js'
 import { createConvertCommand } from './convert-command.js'
 import { createQueryCommand } from './query-command.js'
+import { createReportCommand } from './report-command.js'
+import { createServeCommand } from './serve-command.js'
 import { createShipCommand } from './ship-command.js'
 import { createStateCommand } from './state-command.js'
 import { createSummaryCommand } from './summary-command.js'
@@ -36,7 +38,7 @@ export function createProgram(context: CliContext): Command {
 Each command reads ./root_experiment by default. Exit codes: 0 success, 1 findings, 2 usage error or unreadable input.
 `,
     )
-  for (const create of [createSummaryCommand, createQueryCommand, createTailCommand, createConvertCommand, createStateCommand, createVerifyCommand, createShipCommand]) {
+  for (const create of [createSummaryCommand, createQueryCommand, createTailCommand, createConvertCommand, createStateCommand, createVerifyCommand, createReportCommand, createServeCommand, createShipCommand]) {
     const command = create(context)
     command.copyInheritedSettings(program)
     program.addCommand(command)

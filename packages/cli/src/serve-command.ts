@@ -1,0 +1,99 @@
+import * as http from 'node:http'
+import { parseMicros, type AuditEvent } from '@auditrail/core'
+import { Command } from 'commander'
+import type { CliContext } from './cli-context.js'
+import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
+import { openLogAt } from './log-reader.js'
+import { followLog, readLogTail } from './log-tail.js'
+import { DEFAULT_TARGET, resolveLogTarget } from './log-target.js'
+import { parseCount, parsePositive } from './option-parsers.js'
+import { buildReportPage } from './report-command.js'
+
+/** Appended events kept for pages that connect later (each asks for those after its own newest). */
+const MAX_APPENDED = 100_000
+
+interface ServeOptions {
+  readonly port: number
+  readonly host: string
+  readonly interval: number
+}
+
+/** `auditrail serve`: the report page on loopback, read-only, updated live as writers append. */
+export function createServeCommand(context: CliContext): Command {
+  return new Command('serve')
+    .description('serve the report page on loopback (read-only), updated live while writers append; stop with Ctrl-C')
+    .argument('[log]', LOG_ARGUMENT_HELP, DEFAULT_TARGET)
+    .option('--port <n>', 'TCP port (0: any free one)', parseCount, 8317)
+    .option('--host <address>', 'address to bind; anything but loopback exposes the log to the network', '127.0.0.1')
+    .option('--interval <ms>', 'how often the log is polled for new events, in milliseconds', parsePositive, 250)
+    .addHelpText('after', helpExamples('auditrail serve', 'auditrail serve runs/42 --port 9000'))
+    .action(async (log: string, options: ServeOptions) => {
+      const target = resolveLogTarget(log)
+      const reader = openLogAt(log)
+      let cursor
+      try {
+        cursor = readLogTail(reader, 0).cursor
+      } finally {
+        reader.close()
+      }
+      const appended: { us: number; event: AuditEvent }[] = []
+      const clients = new Set<http.ServerResponse>()
+      const controller = new AbortController()
+      const server = http.createServer((request, response) => {
+        if (request.method !== 'GET') {
+          response.writeHead(405, { allow: 'GET', 'content-type': 'text/plain; charset=utf-8' }).end('read-only: only GET\n')
+          return
+        }
+        const url = new URL(request.url ?? '/', 'http://localhost')
+        if (url.pathname === '/events') {
+          const after = Number(url.searchParams.get('after') ?? '-Infinity')
+          response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' })
+          // A comment line first, so the headers go out now and the page knows it is connected.
+          response.write(': connected\n\n')
+          const backlog = appended.filter((item) => !(item.us <= after))
+          if (backlog.length > 0) response.write(`data: ${JSON.stringify(backlog)}\n\n`)
+          clients.add(response)
+          request.on('close', () => clients.delete(response))
+          return
+        }
+        if (url.pathname !== '/') {
+          response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
+          return
+        }
+        buildReportPage(log, { live: true }, "'self'").then(
+          (page) => response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' }).end(page.html),
+          (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${error instanceof Error ? error.message : String(error)}\n`),
+        )
+      })
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(options.port, options.host, () => resolve())
+      })
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : options.port
+      context.out.write(`serving ${target.file} at http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/ (read-only; Ctrl-C stops)\n`)
+      context.out.flush()
+      const stop = (): void => controller.abort()
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+      try {
+        await followLog(target, cursor, {
+          path: log,
+          intervalMs: options.interval,
+          signal: controller.signal,
+          onEvents(events) {
+            const items = events.map((event) => ({ us: parseMicros(event.timestamp), event }))
+            appended.push(...items)
+            if (appended.length > MAX_APPENDED) appended.splice(0, appended.length - MAX_APPENDED)
+            const message = `data: ${JSON.stringify(items)}\n\n`
+            for (const client of clients) client.write(message)
+          },
+        })
+      } finally {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+        for (const client of clients) client.end()
+        server.close()
+      }
+    })
+}
