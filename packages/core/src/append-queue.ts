@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js'
-import type { AuditEvent, AuditStatus } from './codecs.js'
+import type { AuditStatus } from './audit-status.js'
+import type { AuditEvent } from './codecs.js'
 import { AuditrailError, emitAuditrailWarning } from './errors.js'
 import type { EventInput } from './event-input.js'
 import { chainHash, type HmacKey } from './hash-chain.js'

@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto'
 import { canonicalJson, canonicalOrder, UNSORTABLE } from './canonical-json.js'
-import type { AuditEvent, AuditStatus } from './codecs.js'
+import type { AuditStatus } from './audit-status.js'
+import type { AuditEvent } from './codecs.js'
 import { AuditrailError } from './errors.js'
 import type { JsonObject } from './json-value.js'
 
