@@ -71,11 +71,14 @@ describe.skipIf(!isAvailable(POSTGRES))(`auditrail ship ${needsTag(POSTGRES)}`, 
       const local: AuditEvent[] = []
       for (let i = 0; i < 3000; i++) local.push(logger.logEvent('checkpoint_saved', i % 7 === 0 ? 'failed' : 'success', { step: i, path: `ckpt/${i}` }, i % 7 === 0 ? 'disk full' : null))
       const host = `trainer-${format}`
-      const args = [dir, '--to', server.url, '--host', host, '--log-id', `run-${format}`, '--table', 'shipped', '--batch', '200']
-      // Killed at random moments: each run ships some batches, the next resumes from what the table holds.
+      // Small batches, so that a kill has many moments between two commits to land in.
+      const args = [dir, '--to', server.url, '--host', host, '--log-id', `run-${format}`, '--table', 'shipped', '--batch', '20']
+      // Killed at random moments: each run ships some batches, the next resumes from what the table holds. The
+      // moments grow by round until one lands mid-way, since a loaded machine may take longer than the first
+      // to start a shipper at all (a fixed range made this test fail when every kill came before the connect).
       const partial: number[] = []
-      for (let round = 0; round < 4; round++) {
-        await ship(args, 150 + Math.floor(Math.random() * 400)).done
+      for (let round = 0; round < 16 && !partial.some((n) => n > 0 && n < local.length); round++) {
+        await ship(args, 150 + round * 120 + Math.floor(Math.random() * 200)).done
         partial.push((await shippedRows(server.url, 'shipped', host)).length)
       }
       // The kills did land mid-way (else this test would prove nothing about resuming).
