@@ -272,7 +272,7 @@ describe.skipIf(!isAvailable(CHROMIUM))(`auditrail report in Chromium ${needsTag
         logger.logEvent('note_write', 'success', { note: 'appended by another process' }, null, { actor: 'writer@lab' })
         logger.close()
       `])
-      await page.waitForFunction(() => document.querySelector('ol.timeline')?.textContent?.includes('appended by another process'), undefined, { timeout: 10_000 })
+      await page.waitForFunction(() => document.querySelector('ol.timeline')?.textContent?.includes('appended by another process'), undefined, { timeout: 30_000 })
       expect(Number(await page.textContent('[data-count=total]'))).toBe(before + 1)
       expect(requests.every((r) => r.startsWith(url))).toBe(true)
       expect(errors).toEqual([])
