@@ -266,14 +266,20 @@ describe.skipIf(!isAvailable(CHROMIUM))(`auditrail report in Chromium ${needsTag
       await page.waitForFunction(() => document.getElementById('live-status')?.textContent?.includes('following'))
       const before = Number(await page.textContent('[data-count=total]'))
       const auditrail = new URL('../packages/auditrail/dist/index.js', import.meta.url).href
+      const core = new URL('../packages/core/dist/index.js', import.meta.url).href
       execFileSync(process.execPath, ['--input-type=module', '-e', `
         import { AuditLogger } from ${JSON.stringify(auditrail)}
-        const logger = new AuditLogger(${JSON.stringify(live)}, 'report', { format: 'json', integrity: 'sha256-chain' })
+        import { createClock } from ${JSON.stringify(core)}
+        // Stamped an hour after the log was written: the live chart must widen its bins, not grow to millions.
+        const logger = new AuditLogger(${JSON.stringify(live)}, 'report', { format: 'json', integrity: 'sha256-chain', clock: createClock({ wallMs: () => Date.now() + 3_600_000 }) })
         logger.logEvent('note_write', 'success', { note: 'appended by another process' }, null, { actor: 'writer@lab' })
         logger.close()
       `])
       await page.waitForFunction(() => document.querySelector('ol.timeline')?.textContent?.includes('appended by another process'), undefined, { timeout: 30_000 })
       expect(Number(await page.textContent('[data-count=total]'))).toBe(before + 1)
+      const bars = await page.evaluate(() => Number(document.querySelector('#histogram svg')?.getAttribute('data-bins') ?? '-1'))
+      expect(bars).toBeGreaterThan(0)
+      expect(bars).toBeLessThanOrEqual(240)
       expect(requests.every((r) => r.startsWith(url))).toBe(true)
       expect(errors).toEqual([])
       await close()

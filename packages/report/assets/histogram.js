@@ -7,11 +7,36 @@ function denseBins(bins) {
   for (let i = 0; i < bins.cells.length; i += 4) {
     counts[bins.cells[i]].set(bins.cells[i + 1], [bins.cells[i + 2], bins.cells[i + 3]]);
   }
-  return { width: bins.width, first: bins.first, actions: [...bins.actions], counts };
+  return { width: bins.width, first: bins.first, maxBins: Math.max(1, bins.maxBins || 240), actions: [...bins.actions], counts };
 }
 
-/** Adds one event (live updates); bins grow to the right when it is newer than the last. */
+/** Doubles the bins' width, merging neighbours, as the report's own binning does. */
+function widenBins(dense) {
+  const first = Math.floor(dense.first / 2);
+  const merged = [];
+  dense.counts.forEach((m, bin) => {
+    const target = Math.floor((dense.first + bin) / 2) - first;
+    while (merged.length <= target) merged.push(new Map());
+    for (const [index, [success, failed]] of m) {
+      const pair = merged[target].get(index) || [0, 0];
+      merged[target].set(index, [pair[0] + success, pair[1] + failed]);
+    }
+  });
+  dense.width *= 2;
+  dense.first = first;
+  dense.counts = merged;
+}
+
+/**
+ * Adds one event (live updates); bins grow to the right when it is newer than the last, and widen so that
+ * there are never more than `maxBins`: an event minutes after a log written in milliseconds must not make a
+ * million bins (the page froze on that).
+ */
 function addToBins(dense, us, action, failed) {
+  if (dense.counts.length === 0) {
+    dense.first = Math.floor(us / dense.width);
+  }
+  while (Math.floor(us / dense.width) - dense.first + 1 > dense.maxBins) widenBins(dense);
   const bin = Math.floor(us / dense.width) - dense.first;
   if (bin < 0) return;
   while (dense.counts.length <= bin) dense.counts.push(new Map());
@@ -33,9 +58,9 @@ function renderHistogram(dense, filter, onRange) {
   const W = 1000;
   const H = 120;
   const totals = dense.counts.map((m) => [...m.values()].reduce((s, [a, b]) => s + a + b, 0));
-  const max = Math.max(1, ...totals);
+  const max = totals.reduce((a, b) => Math.max(a, b), 1);
   const bw = W / n;
-  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', tabindex: 0, 'aria-label': 'Events over time by action type; drag, or use the arrow keys with Shift, to select a time range' });
+  const chart = svg('svg', { 'data-bins': n, viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', tabindex: 0, 'aria-label': 'Events over time by action type; drag, or use the arrow keys with Shift, to select a time range' });
   dense.counts.forEach((m, bin) => {
     let y = H;
     for (const [index, [success]] of [...m.entries()].sort((a, b) => a[0] - b[0])) {

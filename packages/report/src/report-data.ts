@@ -74,6 +74,8 @@ export interface TimeBins {
   /** Index of the first bin (bin k covers [k × width, (k + 1) × width) µs since the epoch). */
   readonly first: number
   readonly count: number
+  /** Most bins the chart holds: live updates widen the bins (doubling) rather than grow past it. */
+  readonly maxBins: number
   /** Action types, indexed by the cells. */
   readonly actions: readonly string[]
   /** Flat quadruples: bin offset from `first`, action index, successes, failures. */

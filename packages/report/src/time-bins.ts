@@ -47,7 +47,7 @@ export function createTimeBins(maxBins: number): { add(us: number, action: strin
       counts.set(key, (counts.get(key) ?? 0) + 1)
     },
     result() {
-      if (counts.size === 0) return { width, first: 0, count: 0, actions: [], cells: [] }
+      if (counts.size === 0) return { width, first: 0, count: 0, maxBins, actions: [], cells: [] }
       const byCell = new Map<number, [number, number]>()
       for (const [key, n] of counts) {
         const cell = key - (key % 2)
@@ -60,7 +60,7 @@ export function createTimeBins(maxBins: number): { add(us: number, action: strin
         const bin = Math.floor(cell / 128)
         cells.push(bin - min, (cell - bin * 128) / 2, success, failed)
       }
-      return { width, first: min, count: max - min + 1, actions: [...names], cells }
+      return { width, first: min, count: max - min + 1, maxBins, actions: [...names], cells }
     },
   }
 }
