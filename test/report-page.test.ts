@@ -2,6 +2,7 @@
 // Page code inside page.evaluate / waitForFunction runs in Chromium: the DOM types describe it.
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -246,7 +247,7 @@ describe.skipIf(!isAvailable(CHROMIUM))(`auditrail report in Chromium ${needsTag
     await close()
   })
 
-  test('serve: an event appended by another process appears without reload; non-GET is refused', async () => {
+  test('serve: an event appended by another process appears without reload; non-GET and foreign Host are refused', async () => {
     const live = writeExperimentLog()
     const server = spawn(process.execPath, [CLI, 'serve', live, '--port', '0', '--interval', '50'], { stdio: ['ignore', 'pipe', 'pipe'] })
     try {
@@ -262,6 +263,10 @@ describe.skipIf(!isAvailable(CHROMIUM))(`auditrail report in Chromium ${needsTag
       const post = await fetch(url, { method: 'POST', body: 'x' })
       expect(post.status).toBe(405)
       expect((await fetch(`${url}events`, { method: 'DELETE' })).status).toBe(405)
+      // DNS rebinding: a page of another site whose name now resolves to 127.0.0.1 sends its own name as Host.
+      expect(await statusWithHost(url, `rebind.example:${new URL(url).port}`)).toBe(403)
+      expect(await statusWithHost(url, `127.0.0.1:${Number(new URL(url).port) + 1}`)).toBe(403)
+      expect(await statusWithHost(url, `localhost:${new URL(url).port}`)).toBe(200)
       const { page, requests, errors, close } = await open(browser, url)
       await page.waitForFunction(() => document.getElementById('live-status')?.textContent?.includes('following'))
       const before = Number(await page.textContent('[data-count=total]'))
@@ -288,3 +293,15 @@ describe.skipIf(!isAvailable(CHROMIUM))(`auditrail report in Chromium ${needsTag
     }
   })
 })
+
+/** The status of a GET of `url` sent with the given Host header (fetch may not set Host; node:http may). */
+function statusWithHost(url: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { headers: { host } }, (response) => {
+      response.resume()
+      resolve(response.statusCode ?? 0)
+    })
+    request.on('error', reject)
+    request.end()
+  })
+}

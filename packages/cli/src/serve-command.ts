@@ -18,6 +18,22 @@ interface ServeOptions {
   readonly interval: number
 }
 
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/**
+ * Whether a request's Host header names this server. Bound to loopback, only loopback names with our port are
+ * served (DNS rebinding); bound to another address, the user chose to expose the page, and any Host is served.
+ */
+export function hostAllowed(header: string | undefined, boundHost: string, port: number): boolean {
+  const loopback = LOOPBACK_NAMES.has(boundHost) || boundHost === '::1' || boundHost.startsWith('127.')
+  if (!loopback) return true
+  if (header === undefined) return false
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(header.toLowerCase())
+  if (match === null) return false
+  const name = match[1] ?? ''
+  return (LOOPBACK_NAMES.has(name) || name === `[${boundHost}]` || name === boundHost) && Number(match[2] ?? '80') === port
+}
+
 /** `auditrail serve`: the report page on loopback, read-only, updated live as writers append. */
 export function createServeCommand(context: CliContext): Command {
   return new Command('serve')
@@ -39,9 +55,15 @@ export function createServeCommand(context: CliContext): Command {
       const appended: { us: number; event: AuditEvent }[] = []
       const clients = new Set<http.ServerResponse>()
       const controller = new AbortController()
+      let port = options.port
       const server = http.createServer((request, response) => {
         if (request.method !== 'GET') {
           response.writeHead(405, { allow: 'GET', 'content-type': 'text/plain; charset=utf-8' }).end('read-only: only GET\n')
+          return
+        }
+        if (!hostAllowed(request.headers.host, options.host, port)) {
+          // A page on another site that rebinds its DNS name to 127.0.0.1 would otherwise read the log.
+          response.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('forbidden: unexpected Host header\n')
           return
         }
         const url = new URL(request.url ?? '/', 'http://localhost')
@@ -70,7 +92,7 @@ export function createServeCommand(context: CliContext): Command {
         server.listen(options.port, options.host, () => resolve())
       })
       const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : options.port
+      port = typeof address === 'object' && address !== null ? address.port : options.port
       context.out.write(`serving ${target.file} at http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/ (read-only; Ctrl-C stops)\n`)
       context.out.flush()
       const stop = (): void => controller.abort()
