@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresReader } from '@auditrail/sink-postgres'
 import { AuditLogger } from 'auditrail'
 import { isAvailable, needsTag, POSTGRES } from './support/system-requirements.js'
-import { startReplicatedPair, type ReplicatedPair } from './support/postgres-server.js'
+import { startReplicatedPair, type ReplicatedPair } from '@auditrail/testkit'
 import { checkTrail, spawnPgWriter, type PgWriter } from './support/pg-writers.js'
 import { tempDir } from './support/temp-dir.js'
 

@@ -6,7 +6,7 @@ import pg from 'pg'
 import { createPostgresReader, printMigration, type PostgresRow } from '@auditrail/sink-postgres'
 import { AuditLogger } from 'auditrail'
 import { isAvailable, needsTag, POSTGRES } from './support/system-requirements.js'
-import { startPostgres, type PostgresServer } from './support/postgres-server.js'
+import { startPostgres, type PostgresServer } from '@auditrail/testkit'
 import { tempDir } from './support/temp-dir.js'
 
 const CLI = fileURLToPath(new URL('../packages/cli/dist/cli.js', import.meta.url))

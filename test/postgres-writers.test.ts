@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isAvailable, needsTag, POSTGRES } from './support/system-requirements.js'
-import { startPostgres, type PostgresServer } from './support/postgres-server.js'
+import { startPostgres, type PostgresServer } from '@auditrail/testkit'
 import { checkTrail, spawnPgWriter, type PgWriter } from './support/pg-writers.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

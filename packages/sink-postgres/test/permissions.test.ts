@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEventLogger, isAuditrailError } from '@auditrail/core'
 import { createPostgresReader, createPostgresSink, printMigration, printWriterGrants } from '@auditrail/sink-postgres'
 import { isAvailable, needsTag, POSTGRES } from '../../../test/support/system-requirements.js'
-import { startPostgres, type PostgresServer } from '../../../test/support/postgres-server.js'
+import { startPostgres, type PostgresServer } from '@auditrail/testkit'
 
 async function sql(url: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: url })

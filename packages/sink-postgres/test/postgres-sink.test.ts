@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChainVerifier, createEventLogger, isAuditrailError, type AuditEvent } from '@auditrail/core'
 import { createPostgresSink } from '@auditrail/sink-postgres'
 import { isAvailable, needsTag, POSTGRES } from '../../../test/support/system-requirements.js'
-import { startPostgres, TEST_PASSWORD, type PostgresServer } from '../../../test/support/postgres-server.js'
+import { startPostgres, TEST_PASSWORD, type PostgresServer } from '@auditrail/testkit'
 
 async function rows(url: string, table = 'auditrail_events'): Promise<AuditEvent[]> {
   const client = new pg.Client({ connectionString: url })

@@ -4,9 +4,11 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { POSTGRES } from './system-requirements.js'
 
 const run = promisify(execFile)
+
+/** Where Debian's PostgreSQL 15 server programs are (`AUDITRAIL_PG_BIN` names others). */
+export const POSTGRES_BIN = process.env.AUDITRAIL_PG_BIN ?? '/usr/lib/postgresql/15/bin'
 
 /** The superuser's password in every test server: tests check that it never shows in a message. */
 export const TEST_PASSWORD = 'pg-test-secret-4c1e9'
@@ -40,8 +42,15 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/** Runs a server program; as root through `runuser -u postgres`, since PostgreSQL refuses to run as root. */
 function asPostgres(program: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string }> {
-  return run('runuser', ['-u', 'postgres', '--', join(POSTGRES.path, program), ...args], { env: { ...process.env, ...env }, maxBuffer: 16 << 20 })
+  const options = { env: { ...process.env, ...env }, maxBuffer: 16 << 20 }
+  if (!runsAsRoot()) return run(join(POSTGRES_BIN, program), [...args], options)
+  return run('runuser', ['-u', 'postgres', '--', join(POSTGRES_BIN, program), ...args], options)
+}
+
+function runsAsRoot(): boolean {
+  return process.getuid?.() === 0
 }
 
 function makeDataDir(): string {
@@ -51,6 +60,7 @@ function makeDataDir(): string {
 }
 
 function chownToPostgres(path: string): void {
+  if (!runsAsRoot()) return // a normal user runs the server as themself, in their own directory
   const { uid, gid } = postgresIds()
   chownSync(path, uid, gid)
 }
@@ -63,12 +73,12 @@ function postgresIds(): { uid: number; gid: number } {
   return { uid: Number(fields[2]), gid: Number(fields[3]) }
 }
 
-function serverAt(dataDir: string, port: number): PostgresServer {
+function serverAt(dataDir: string, port: number, password = TEST_PASSWORD): PostgresServer {
   const data = join(dataDir, 'data')
   const server: PostgresServer = {
     port,
     dataDir: data,
-    url: `postgres://postgres:${TEST_PASSWORD}@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     async start() {
       await asPostgres('pg_ctl', ['start', '-w', '-t', '60', '-D', data, '-l', join(dataDir, 'server.log'), '-o', `-p ${port}`])
     },
@@ -119,6 +129,8 @@ function serverAt(dataDir: string, port: number): PostgresServer {
 export interface StartPostgresOptions {
   /** Extra `postgresql.conf` lines. */
   readonly config?: readonly string[]
+  /** The superuser's password; default {@link TEST_PASSWORD}. */
+  readonly password?: string
 }
 
 /** Creates (initdb, scram passwords, fsync on) and starts a server; the caller destroys it. */
@@ -126,7 +138,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const dir = makeDataDir()
   const data = join(dir, 'data')
   const pwfile = join(dir, 'pwfile')
-  writeFileSync(pwfile, `${TEST_PASSWORD}\n`)
+  const password = options.password ?? TEST_PASSWORD
+  writeFileSync(pwfile, `${password}\n`)
   chownToPostgres(pwfile)
   await asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--no-instructions', '-E', 'UTF8', '--locale=C'])
   const port = await freePort()
@@ -144,7 +157,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       '',
     ].join('\n'),
   )
-  const server = serverAt(dir, port)
+  const server = serverAt(dir, port, password)
   await server.start()
   return server
 }
