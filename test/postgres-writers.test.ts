@@ -53,7 +53,7 @@ describe.skipIf(!isAvailable(POSTGRES))(`many writer processes, one PostgreSQL t
   })
 
   it('kill -9 of the server mid-load, restart: every acknowledged event is there, the chain intact, the writers resume', async () => {
-    const writers: PgWriter[] = Array.from({ length: 4 }, (_, w) => spawnPgWriter(server.url, `crash-${w}`, 300, 8, 'server_crash'))
+    const writers: PgWriter[] = Array.from({ length: 4 }, (_, w) => spawnPgWriter(server.url, `crash-${w}`, 1500, 8, 'server_crash'))
     await until(() => writers.every((w) => w.acked.size >= 30), 30_000, 'every writer acknowledged 30 events')
     await server.kill9()
     const ackedAtCrash = writers.map((w) => w.acked.size)

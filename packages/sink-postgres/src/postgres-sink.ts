@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import { AuditrailError, sealEvent, type AppendContext, type AuditEvent, type AuditSink, type PendingEvent } from '@auditrail/core'
-import { appendInTransaction, type EventRow } from './append-transaction.js'
+import { appendInTransaction, type EventRow, type StoredHead } from './append-transaction.js'
 import { COMPONENT } from './pg-errors.js'
 import { runMigration, tableNames } from './schema.js'
 import { createSession, type PostgresConnectionOptions } from './session.js'
@@ -45,6 +45,8 @@ export function createPostgresSink(options: PostgresSinkOptions): PostgresSink {
   let migrated = !migrate
   let closed = false
   let inFlight: Promise<unknown> = Promise.resolve()
+  // The head this writer left: its next append tries one compare-and-set statement before taking the lock.
+  let knownHead: StoredHead | undefined
 
   const ensureOpen = (): void => {
     if (closed) throw new AuditrailError('closed', 'use after close', { component: COMPONENT, file: session.display })
@@ -61,7 +63,7 @@ export function createPostgresSink(options: PostgresSinkOptions): PostgresSink {
       }
       migrated = true
     }
-    const rows = await appendInTransaction(
+    const appended = await appendInTransaction(
       session,
       table,
       (head) => {
@@ -78,8 +80,13 @@ export function createPostgresSink(options: PostgresSinkOptions): PostgresSink {
         return stamped === undefined ? { rows: built } : { rows: built, stamped }
       },
       'append',
-    )
-    return rows.map((row) => row.event)
+      knownHead,
+    ).catch((error: unknown) => {
+      knownHead = undefined // after a failure, read the head under its lock again
+      throw error
+    })
+    knownHead = appended.head
+    return appended.rows.map((row) => row.event)
   }
 
   return {

@@ -1,0 +1,126 @@
+// Issue 18's targets: the PostgreSQL store against a bare INSERT + COMMIT per event from `pg` on the same server,
+// a real server started for the run (Debian's PostgreSQL 15, as the tests start it).
+import { execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import pg from 'pg'
+import { createEventLogger } from '../../packages/core/dist/index.js'
+import { createPostgresReader, createPostgresSink } from '../../packages/sink-postgres/dist/index.js'
+import { POSTGRES_BIN, startPostgres } from '../../packages/testkit/dist/index.js'
+import { makeJsonLog, sampleEvent } from '../make-log.mjs'
+import { median, tempDir } from '../measure.mjs'
+
+const run = promisify(execFile)
+const CLI = fileURLToPath(new URL('../../packages/cli/dist/cli.js', import.meta.url))
+const WRITER = fileURLToPath(new URL('../children/pg-writer.mjs', import.meta.url))
+
+/** Median µs per event over `reps` batches of `count` sequential calls of `one(i)`. */
+async function perEvent(reps, count, one) {
+  const samples = []
+  let n = 0
+  for (let r = 0; r < reps; r++) {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < count; i++) await one(n++)
+    samples.push(Number(process.hrtime.bigint() - start) / 1000 / count)
+  }
+  return median(samples)
+}
+
+/** Starts `n` writer processes, waits until each is warmed up, starts them together; their per-event µs. */
+async function writers(url, n, count, table) {
+  const children = Array.from({ length: n }, (_, k) => spawn(process.execPath, [WRITER, url, `bench-host-${k}`, String(count), table], { stdio: ['pipe', 'pipe', 'inherit'] }))
+  const outputs = children.map((child) => {
+    let out = ''
+    child.stdout.on('data', (chunk) => (out += chunk))
+    const ready = new Promise((resolve) => child.stdout.on('data', () => out.includes('ready\n') && resolve()))
+    const done = new Promise((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()).us) : reject(new Error(`pg-writer exited ${code}`)))))
+    return { child, ready, done }
+  })
+  await Promise.all(outputs.map((o) => o.ready))
+  for (const { child } of outputs) child.stdin.end('go\n')
+  return Promise.all(outputs.map((o) => o.done))
+}
+
+/** Rows for the results table; without PostgreSQL's server programs, one row saying how to install them. */
+export async function postgresScenarios({ quick }) {
+  if (!existsSync(join(POSTGRES_BIN, 'initdb'))) {
+    process.stderr.write(`postgres: not run, PostgreSQL's server programs are missing (apt-get install -y postgresql)\n`)
+    return [{ scenario: 'PostgreSQL store (not run: needs PostgreSQL, apt-get install -y postgresql)', value: undefined, baseline: undefined, baselineName: '', target: 'all PostgreSQL rows', ok: false }]
+  }
+  const server = await startPostgres({ config: ['max_connections = 100'] })
+  try {
+    const reps = quick ? 1 : 5
+    const count = quick ? 100 : 1000
+    // The baseline inserts the same rows into a table like ours (same columns and indexes, no chain, no head row).
+    const migrate = createEventLogger({ sinks: [createPostgresSink({ connection: server.url, host: 'bench' })] })
+    await migrate.logEventAsync('tag_add', 'success', { warmup: true })
+    migrate.close()
+    const bare = new pg.Client({ connectionString: server.url })
+    await bare.connect()
+    await bare.query('CREATE TABLE bare_events (LIKE auditrail_events INCLUDING ALL)')
+    const bareUs = await perEvent(reps, count, (i) => {
+      const e = sampleEvent(i)
+      return bare.query('INSERT INTO bare_events (seq, "timestamp", action_type, status, details, error, actor, host, hash, prev) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [i + 1, e.timestamp, e.action_type, e.status, JSON.stringify(e.details), e.error, null, 'bench', 'h'.repeat(64), 'p'.repeat(64)])
+    })
+    await bare.end()
+
+    const sink = createPostgresSink({ connection: server.url, host: 'bench' })
+    const logger = createEventLogger({ sinks: [sink], integrity: 'sha256-chain' })
+    const oneUs = await perEvent(reps, count, (i) => {
+      const e = sampleEvent(i)
+      return logger.logEventAsync(e.action_type, e.status, e.details, e.error)
+    })
+    // 64 producers, each awaiting its own call: the events of one turn go in one transaction.
+    const producers = 64
+    const groupSamples = []
+    for (let r = 0; r < reps; r++) {
+      const start = process.hrtime.bigint()
+      await Promise.all(
+        Array.from({ length: producers }, async (_, p) => {
+          for (let i = 0; i < count / 10; i++) await logger.logEventAsync('tag_add', 'success', { producer: p, i })
+        }),
+      )
+      groupSamples.push(Number(process.hrtime.bigint() - start) / 1000 / (producers * (count / 10)))
+    }
+    const groupUs = median(groupSamples)
+    logger.close()
+
+    const writerCount = quick ? 2 : 8
+    const perWriter = quick ? 50 : 500
+    const soloUs = median(await writers(server.url, 1, perWriter, 'auditrail_events'))
+    const manyUs = median(await writers(server.url, writerCount, perWriter, 'auditrail_events'))
+
+    // Shipping a local log of a million events (one run: it takes seconds), then the server-side summary of them.
+    const shipCount = quick ? 20_000 : 1_000_000
+    const dir = tempDir('pg-ship')
+    makeJsonLog(join(dir, 'audit_log.json'), shipCount)
+    const shipStart = process.hrtime.bigint()
+    await run(process.execPath, [CLI, 'ship', dir, '--to', server.url, '--table', 'shipped'], { maxBuffer: 16 << 20 })
+    const shipSeconds = Number(process.hrtime.bigint() - shipStart) / 1e9
+    const shipRate = shipCount / shipSeconds
+    const reader = createPostgresReader({ connection: server.url, table: 'shipped' })
+    const summarySamples = []
+    let total = 0
+    for (let r = 0; r < (quick ? 1 : 3); r++) {
+      const start = process.hrtime.bigint()
+      total = (await reader.summarize()).total_events
+      summarySamples.push(Number(process.hrtime.bigint() - start) / 1000)
+    }
+    await reader.end()
+    if (total !== shipCount) throw new Error(`shipped ${shipCount} events but the table holds ${total}`)
+    const summaryUs = median(summarySamples)
+
+    const n = shipCount.toLocaleString('en')
+    return [
+      { scenario: 'PostgreSQL: one writer, one commit per event (logEventAsync awaited)', value: oneUs, baseline: bareUs, baselineName: 'bare INSERT+COMMIT', target: '≥ 0.8× bare rate (ratio ≤ 1.25)', ok: oneUs <= bareUs * 1.25 },
+      { scenario: `PostgreSQL: group commit, ${producers} producers (per event)`, value: groupUs, baseline: oneUs, baselineName: 'one commit per event', target: '≥ 10× per-event rate (ratio ≤ 0.10)', ok: groupUs <= oneUs / 10 },
+      { scenario: `PostgreSQL: ${writerCount} writer processes, per event in each`, value: manyUs, baseline: soloUs, baselineName: '1 writer process', target: 'reported (each ≥ 0.5× the 1-process rate: ratio ≤ 2)', ok: manyUs <= soloUs * 2 },
+      { scenario: `auditrail ship, ${n}-event JSON log (per event; ${Math.round(shipRate).toLocaleString('en')}/s)`, value: 1e6 / shipRate, baseline: undefined, baselineName: '', target: '≥ 50,000 events/s', ok: shipRate >= 50_000 },
+      { scenario: `PostgreSQL summary over ${n} rows (ms)`, value: summaryUs, baseline: undefined, baselineName: '', target: '≤ 2 s', ok: summaryUs <= 2_000_000 },
+    ]
+  } finally {
+    await server.destroy()
+  }
+}
