@@ -1,11 +1,12 @@
-import { createChainVerifier, type AuditEvent, type ChainFinding, type ChainHead, type HmacKey, type JsonObject, type LogSummary, type ReadOrder } from '@auditrail/core'
+import { createChainVerifier, FAILURE_STATUSES, type AuditEvent, type AuditStatus, type ChainFinding, type ChainHead, type HmacKey, type JsonObject, type LogSummary, type ReadOrder } from '@auditrail/core'
 import { tableNames } from './schema.js'
 import { createSession, type PostgresConnectionOptions } from './session.js'
 
 /** Filters pushed down into SQL (each a parameter, never spliced). */
 export interface PostgresEventFilter {
   readonly actionType?: string
-  readonly status?: 'success' | 'failed'
+  /** `failed` matches WeightsLab's `error` too, as failures are counted everywhere; `error` matches only it. */
+  readonly status?: 'success' | 'failed' | 'error'
   readonly actor?: string
   readonly host?: string
   /** Events at or after this timestamp (compared as text: the fixed-width form orders as time). */
@@ -65,7 +66,7 @@ interface RawRow {
   seq: string
   timestamp: string
   action_type: string
-  status: 'success' | 'failed'
+  status: AuditStatus
   details: JsonObject
   error: string | null
   actor: string | null
@@ -100,7 +101,7 @@ function whereOf(filter: PostgresEventFilter, first = 1): { sql: string[]; value
     sql.push(clause.replace('?', `$${first + values.length - 1}`))
   }
   if (filter.actionType !== undefined) add('action_type = ?', filter.actionType)
-  if (filter.status !== undefined) add('status = ?', filter.status)
+  if (filter.status !== undefined) add(filter.status === 'failed' ? 'status = ANY(?)' : 'status = ?', filter.status === 'failed' ? [...FAILURE_STATUSES] : filter.status)
   if (filter.actor !== undefined) add('actor = ?', filter.actor)
   if (filter.host !== undefined) add('host = ?', filter.host)
   if (filter.since !== undefined) add('"timestamp" >= ?', filter.since)

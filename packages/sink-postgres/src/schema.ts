@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS ${events} (
   seq            bigint PRIMARY KEY,          -- 1, 2, 3 … one order for every writer
   "timestamp"    text NOT NULL,               -- exactly as hashed: YYYY-MM-DDTHH:MM:SS.ffffffZ for direct writers
   action_type    text NOT NULL,
-  status         text NOT NULL CHECK (status IN ('success', 'failed')),
+  status         text NOT NULL CHECK (status IN ('success', 'failed', 'error')),  -- 'error': WeightsLab's notebook failures, kept as written
   details        jsonb NOT NULL,
   error          text,
   actor          text,

@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChainVerifier, createEventLogger, isAuditrailError, type AuditEvent } from '@auditrail/core'
-import { createPostgresSink } from '@auditrail/sink-postgres'
+import { createPostgresReader, createPostgresSink } from '@auditrail/sink-postgres'
 import { isAvailable, needsTag, POSTGRES } from '../../../test/support/system-requirements.js'
 import { startPostgres, TEST_PASSWORD, type PostgresServer } from '@auditrail/testkit'
 
@@ -78,6 +78,27 @@ describe.skipIf(!isAvailable(POSTGRES))(`sink-postgres ${needsTag(POSTGRES)}`, (
     logger.close()
     expect(after.seq).toBe(2)
     expect((await rows(server.url, 'down')).map((e) => e.action_type)).toEqual(['before', 'after'])
+  })
+
+  it("keeps WeightsLab's status \"error\" as written and counts it among the failures", async () => {
+    const logger = createEventLogger({ sinks: [createPostgresSink({ connection: server.url, table: 'weightslab_error', host: 'nb' })], integrity: 'sha256-chain' })
+    await logger.logEventAsync('notebook_run', 'error', { cell_id: 'c1' }, null)
+    await logger.logEventAsync('notebook_run', 'success', { cell_id: 'c2' })
+    await logger.logEventAsync('checkpoint_restore', 'failed', { checkpoint_step: 3 }, 'not found')
+    logger.close()
+    const reader = createPostgresReader({ connection: server.url, table: 'weightslab_error' })
+    try {
+      expect((await reader.summarize()).by_status).toEqual({ error: 1, success: 1, failed: 1 })
+      const failed: string[] = []
+      for await (const event of reader.events({ status: 'failed' })) failed.push(event.status)
+      expect(failed).toEqual(['error', 'failed'])
+      const errors: string[] = []
+      for await (const event of reader.events({ status: 'error' })) errors.push(event.action_type)
+      expect(errors).toEqual(['notebook_run'])
+      expect((await reader.verify()).findings).toEqual([])
+    } finally {
+      await reader.end()
+    }
   })
 
   it('a wrong password is refused with a message that does not contain it', async () => {
