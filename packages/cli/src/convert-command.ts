@@ -7,6 +7,7 @@ import { helpExamples } from './command-help.js'
 import { writeLogFile } from './log-file-writer.js'
 import { openLogAt, readEvents } from './log-reader.js'
 import { formatOfName } from './log-target.js'
+import { isPostgresTarget, withPostgresExport } from './postgres-target.js'
 import { createProgressBar } from './progress-bar.js'
 
 /** Logs from this size on get a progress bar (when stderr is a TTY): smaller ones convert in a blink. */
@@ -21,9 +22,16 @@ export function createConvertCommand(context: CliContext): Command {
     .option('--force', 'replace <out> if it exists')
     .option('--json', 'print {input, output, from, to, events} as JSON')
     .addHelpText('after', helpExamples('auditrail convert root_experiment audit_log.csv', 'auditrail convert exported.csv runs/42/audit_log.json --force'))
-    .action((input: string, out: string, options: { force?: boolean; json?: boolean }) => {
+    .action(async (input: string, out: string, options: { force?: boolean; json?: boolean }) => {
       const format = formatOfName(out)
       if (format === undefined) throw new AuditrailError('options', '<out> must end in .json or .csv', { component: 'cli', file: out })
+      if (isPostgresTarget(input)) {
+        if (fs.existsSync(out) && options.force !== true) throw new AuditrailError('options', '<out> exists; pass --force to replace it', { component: 'cli', file: out })
+        const { result: events, display } = await withPostgresExport(input, out, format === 'json' ? 'newest-first' : 'oldest-first', (read) => writeLogFile(out, format, read))
+        const result = { input: display, output: out, from: 'postgres', to: format, events }
+        context.out.write(options.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${events} events: ${display} (postgres) → ${out} (${format})\n`)
+        return
+      }
       const reader = openLogAt(input)
       let events: number
       try {

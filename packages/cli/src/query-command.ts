@@ -1,12 +1,13 @@
 import type { AuditEvent, AuditStatus, ReadOrder } from '@auditrail/core'
-import type { CsvColumns } from '@auditrail/sink-csv'
+import { csvColumns, type CsvColumns } from '@auditrail/sink-csv'
 import { Command, Option } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
-import { createEventFilter } from './event-filter.js'
+import { createEventFilter, type EventFilterOptions } from './event-filter.js'
 import { addEventFormatOptions, createEventOutput, csvColumnsOf, eventFormatOf, type EventOutput } from './event-output.js'
 import { openLogAt, readEvents, type LogReader } from './log-reader.js'
 import { DEFAULT_TARGET } from './log-target.js'
+import { isPostgresTarget, openPostgresTarget, pushDown } from './postgres-target.js'
 import { collectList, parsePositive, timeParser } from './option-parsers.js'
 import { createRingBuffer } from './ring-buffer.js'
 
@@ -61,17 +62,22 @@ export function createQueryCommand(context: CliContext): Command {
         'auditrail query --action tag_add,tag_remove,sample_discard --csv > data-audit.csv',
       ),
     )
-    .action((log: string, options: QueryOptions) => {
+    .action(async (log: string, options: QueryOptions) => {
       const order: ReadOrder = options.oldestFirst === true ? 'oldest-first' : 'newest-first'
-      const matches = createEventFilter({
+      const criteria: EventFilterOptions = {
         actions: options.action,
         actors: options.actor,
         ...(options.status === undefined ? {} : { status: options.status }),
         ...(options.since === undefined ? {} : { since: options.since }),
         ...(options.until === undefined ? {} : { until: options.until }),
         ...(options.grep === undefined ? {} : { grep: options.grep }),
-      })
+      }
+      const matches = createEventFilter(criteria)
       const format = eventFormatOf(options)
+      if (isPostgresTarget(log)) {
+        await queryPostgres(log, criteria, order, options, context)
+        return
+      }
       const reader = openLogAt(log)
       let output: EventOutput
       try {
@@ -97,4 +103,30 @@ export function createQueryCommand(context: CliContext): Command {
       if (output.count === 0 && format === 'table') context.err('no matching events\n')
       if (output.count === 0 && options.failEmpty === true) context.exitCode = 1
     })
+}
+
+/**
+ * `query` of a PostgreSQL trail: every filter but the text search runs in SQL (parameters only), streamed in keyset
+ * pages; the text search, and with it the limit, is applied here.
+ */
+async function queryPostgres(log: string, criteria: EventFilterOptions, order: ReadOrder, options: QueryOptions, context: CliContext): Promise<void> {
+  const format = eventFormatOf(options)
+  const { filter, residual } = pushDown(criteria)
+  const matches = createEventFilter(criteria)
+  const { reader } = openPostgresTarget(log)
+  // Every row of a shared trail has seq and hash; actor is a column whether or not this slice uses it.
+  const output = createEventOutput(format, context, format === 'csv' ? csvColumns(true, true) : undefined)
+  try {
+    const limit = options.limit
+    for await (const event of reader.events({ ...filter, order, ...(limit === undefined || residual ? {} : { limit }) })) {
+      if (residual && !matches(event)) continue
+      output.write(event)
+      if (limit !== undefined && output.count >= limit) break
+    }
+    output.end()
+  } finally {
+    await reader.end()
+  }
+  if (output.count === 0 && format === 'table') context.err('no matching events\n')
+  if (output.count === 0 && options.failEmpty === true) context.exitCode = 1
 }

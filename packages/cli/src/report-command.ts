@@ -6,6 +6,7 @@ import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { openLogAt, type LogReader } from './log-reader.js'
 import { DEFAULT_TARGET } from './log-target.js'
+import { isPostgresTarget, openPostgresTarget, verifyPostgres } from './postgres-target.js'
 import { parsePositive } from './option-parsers.js'
 import { verifyLog } from './verify-log.js'
 
@@ -16,6 +17,16 @@ function* decodedEvents(reader: LogReader): Generator<AuditEvent> {
 
 /** The report page of the log at `log`, verified and read now. */
 export async function buildReportPage(log: string, options: Omit<ReportOptions, 'log' | 'format'> = {}, connect: "'none'" | "'self'" = "'none'"): Promise<{ html: string; events: number; newestUs: number }> {
+  if (isPostgresTarget(log)) {
+    const integrity = await verifyPostgres(log)
+    const { reader, target } = openPostgresTarget(log)
+    try {
+      const data = await collectReport(reader.events({ order: 'oldest-first' }), integrity, { ...options, log: target.display, format: 'postgres' })
+      return { html: renderReport(data, { connect }), events: data.summary.total, newestUs: data.summary.span?.endUs ?? Number.NEGATIVE_INFINITY }
+    } finally {
+      await reader.end()
+    }
+  }
   const integrity = verifyLog(log)
   const reader = openLogAt(log)
   try {

@@ -4,9 +4,10 @@ import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { openLogAt } from './log-reader.js'
-import { followLog, readLogTail } from './log-tail.js'
+import { followLog, readLogTail, type TailCursor } from './log-tail.js'
 import { DEFAULT_TARGET, resolveLogTarget } from './log-target.js'
 import { parseCount, parsePositive } from './option-parsers.js'
+import { followPostgres, isPostgresTarget, parsePostgresTarget } from './postgres-target.js'
 import { buildReportPage } from './report-command.js'
 
 /** Appended events kept for pages that connect later (each asks for those after its own newest). */
@@ -44,13 +45,17 @@ export function createServeCommand(context: CliContext): Command {
     .option('--interval <ms>', 'how often the log is polled for new events, in milliseconds', parsePositive, 250)
     .addHelpText('after', helpExamples('auditrail serve', 'auditrail serve runs/42 --port 9000'))
     .action(async (log: string, options: ServeOptions) => {
-      const target = resolveLogTarget(log)
-      const reader = openLogAt(log)
-      let cursor
-      try {
-        cursor = readLogTail(reader, 0).cursor
-      } finally {
-        reader.close()
+      const postgres = isPostgresTarget(log)
+      const target = postgres ? undefined : resolveLogTarget(log)
+      const shown = target?.file ?? parsePostgresTarget(log).display
+      let cursor: TailCursor = { newest: Number.NEGATIVE_INFINITY }
+      if (!postgres) {
+        const reader = openLogAt(log)
+        try {
+          cursor = readLogTail(reader, 0).cursor
+        } finally {
+          reader.close()
+        }
       }
       const appended: { us: number; event: AuditEvent }[] = []
       const clients = new Set<http.ServerResponse>()
@@ -93,24 +98,21 @@ export function createServeCommand(context: CliContext): Command {
       })
       const address = server.address()
       port = typeof address === 'object' && address !== null ? address.port : options.port
-      context.out.write(`serving ${target.file} at http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/ (read-only; Ctrl-C stops)\n`)
+      context.out.write(`serving ${shown} at http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/ (read-only; Ctrl-C stops)\n`)
       context.out.flush()
       const stop = (): void => controller.abort()
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
       try {
-        await followLog(target, cursor, {
-          path: log,
-          intervalMs: options.interval,
-          signal: controller.signal,
-          onEvents(events) {
-            const items = events.map((event) => ({ us: parseMicros(event.timestamp), event }))
-            appended.push(...items)
-            if (appended.length > MAX_APPENDED) appended.splice(0, appended.length - MAX_APPENDED)
-            const message = `data: ${JSON.stringify(items)}\n\n`
-            for (const client of clients) client.write(message)
-          },
-        })
+        const onEvents = (events: readonly AuditEvent[]): void => {
+          const items = events.map((event) => ({ us: parseMicros(event.timestamp), event }))
+          appended.push(...items)
+          if (appended.length > MAX_APPENDED) appended.splice(0, appended.length - MAX_APPENDED)
+          const message = `data: ${JSON.stringify(items)}\n\n`
+          for (const client of clients) client.write(message)
+        }
+        if (postgres) await followPostgres(log, 0, true, options.interval, controller.signal, onEvents)
+        else await followLog(target, cursor, { path: log, intervalMs: options.interval, signal: controller.signal, onEvents })
       } finally {
         process.off('SIGINT', stop)
         process.off('SIGTERM', stop)

@@ -5,6 +5,7 @@ import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { openLogAt, readEvents } from './log-reader.js'
 import { DEFAULT_TARGET } from './log-target.js'
+import { isPostgresTarget, openPostgresTarget } from './postgres-target.js'
 import { timeParser } from './option-parsers.js'
 import { formatStateReport } from './state-report.js'
 
@@ -16,9 +17,22 @@ export function createStateCommand(context: CliContext): Command {
     .option('--at <time>', 'the state at this moment: an ISO 8601 time, or a duration ago (30s, 15m, 2h, 3d); default: after the last event', timeParser(context.now))
     .option('--json', 'print the replayed state object')
     .addHelpText('after', helpExamples('auditrail state', 'auditrail state runs/42 --at 2026-05-27T14:30:05Z --json'))
-    .action((log: string, options: { at?: number; json?: boolean }) => {
+    .action(async (log: string, options: { at?: number; json?: boolean }) => {
       const at = options.at === undefined ? undefined : formatMicros(options.at)
       const run = createReplay(at === undefined ? {} : { at })
+      if (isPostgresTarget(log)) {
+        const { reader, target } = openPostgresTarget(log)
+        try {
+          // Events after --at cannot change the state at --at: the server leaves them out.
+          const until = options.at === undefined ? {} : { until: formatMicros(options.at + 1) }
+          for await (const event of reader.events({ order: 'oldest-first', ...until })) run.apply(event)
+        } finally {
+          await reader.end()
+        }
+        const state = run.state()
+        context.out.write(options.json === true ? `${JSON.stringify(state, null, 2)}\n` : formatStateReport(state, target.display, at, context.colors))
+        return
+      }
       const reader = openLogAt(log)
       try {
         for (const event of readEvents(reader, 'oldest-first')) run.apply(event)

@@ -6,6 +6,7 @@ import { formatDuration } from './duration.js'
 import { openLogAt, readEvents } from './log-reader.js'
 import { summarizeLog, type SummaryResult } from './log-summary.js'
 import { DEFAULT_TARGET } from './log-target.js'
+import { isPostgresTarget, openPostgresTarget } from './postgres-target.js'
 
 function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string[] {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => String(row[i]).length)))
@@ -38,7 +39,11 @@ export function createSummaryCommand(context: CliContext): Command {
     .argument('[log]', LOG_ARGUMENT_HELP, DEFAULT_TARGET)
     .option('--json', 'print the getLogSummary() object plus time_span {start, end}')
     .addHelpText('after', helpExamples('auditrail summary', 'auditrail summary runs/42/audit_log.csv --json'))
-    .action((log: string, options: { json?: boolean }) => {
+    .action(async (log: string, options: { json?: boolean }) => {
+      if (isPostgresTarget(log)) {
+        await summarizePostgres(log, options, context)
+        return
+      }
       const reader = openLogAt(log)
       try {
         // The file's own order (JSON newest first, CSV oldest first), as getLogSummary() counts: same key order.
@@ -48,4 +53,17 @@ export function createSummaryCommand(context: CliContext): Command {
         reader.close()
       }
     })
+}
+
+/** `summary` of a PostgreSQL trail: the counts, the failures by action type and the span, each computed by the server. */
+async function summarizePostgres(log: string, options: { json?: boolean }, context: CliContext): Promise<void> {
+  const { reader, target } = openPostgresTarget(log)
+  try {
+    const counts = await reader.summarize()
+    const failedByAction = new Map(Object.entries((await reader.summarize({ status: 'failed' })).by_action_type))
+    const summary = { ...counts, time_span: await reader.timeSpan() }
+    context.out.write(options.json === true ? `${JSON.stringify(summary, null, 2)}\n` : report(target.display, 'postgres', { summary, failedByAction }, context))
+  } finally {
+    await reader.end()
+  }
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs'
 import type { AuditEvent } from '@auditrail/core'
-import type { CsvColumns } from '@auditrail/sink-csv'
+import { csvColumns, type CsvColumns } from '@auditrail/sink-csv'
 import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
@@ -9,6 +9,7 @@ import { openLogReader } from './log-reader.js'
 import { followLog, readLogTail, type TailCursor } from './log-tail.js'
 import { DEFAULT_TARGET, resolveLogTarget, type LogTarget } from './log-target.js'
 import { parseCount, parsePositive } from './option-parsers.js'
+import { followPostgres, isPostgresTarget } from './postgres-target.js'
 
 interface TailOptions {
   readonly lines: number
@@ -38,6 +39,10 @@ export function createTailCommand(context: CliContext): Command {
       const follow = options.follow === true
       // A JSON array never closes while following: print JSON Lines instead, which a consumer can read as they come.
       const format: EventFormat = follow && options.json === true ? 'jsonl' : eventFormatOf(options)
+      if (isPostgresTarget(log)) {
+        await tailPostgres(log, options, format, context)
+        return
+      }
       // Made at the first print: CSV's header is a CSV log's own, or the columns a JSON log's first events printed need.
       // Following, a later event needing more (the log gained actor or seq,hash) ends the command with `invalid`.
       let output: EventOutput | undefined
@@ -98,4 +103,27 @@ export function createTailCommand(context: CliContext): Command {
       const ended = output ?? createEventOutput(format, context)
       ended.end()
     })
+}
+
+/** `tail [-f]` of a PostgreSQL trail: the last rows by seq, then, following, the rows after the newest seen. */
+async function tailPostgres(log: string, options: TailOptions, format: EventFormat, context: CliContext): Promise<void> {
+  // Every row of a shared trail has seq and hash; actor is a column whether or not these rows use it.
+  const output = createEventOutput(format, context, format === 'csv' ? csvColumns(true, true) : undefined)
+  const controller = new AbortController()
+  const stop = (): void => controller.abort()
+  const follow = options.follow === true
+  if (follow) {
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  }
+  try {
+    await followPostgres(log, options.lines, follow, options.interval, controller.signal, (events) => {
+      for (const event of events) output.write(event)
+      context.out.flush()
+    })
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
+  output.end()
 }

@@ -4,6 +4,7 @@ import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { DEFAULT_TARGET } from './log-target.js'
+import { isPostgresTarget, verifyPostgres } from './postgres-target.js'
 import { verifyLog, type VerifyFinding } from './verify-log.js'
 
 /** One problem `verify` found, where it is (the JSON form of `--json`). */
@@ -65,7 +66,7 @@ export function createVerifyCommand(context: CliContext, env: NodeJS.ProcessEnv 
         'auditrail verify runs/42 --expect-head "$(cat head.txt)" --hmac-key-env AUDIT_KEY',
       ),
     )
-    .action((log: string, flags: VerifyFlags) => {
+    .action(async (log: string, flags: VerifyFlags) => {
       const { out, colors } = context
       const hmacKey = readHmacKey(flags, env)
       let shown = 0
@@ -78,11 +79,13 @@ export function createVerifyCommand(context: CliContext, env: NodeJS.ProcessEnv 
         }
         shown++
       }
-      const result = verifyLog(log, {
-        ...(hmacKey === undefined ? {} : { hmacKey }),
-        ...(flags.expectHead === undefined ? {} : { expectHead: flags.expectHead }),
-        onFinding: show,
-      })
+      const result = isPostgresTarget(log)
+        ? await verifyPostgres(log, hmacKey, flags.expectHead, show)
+        : verifyLog(log, {
+            ...(hmacKey === undefined ? {} : { hmacKey }),
+            ...(flags.expectHead === undefined ? {} : { expectHead: flags.expectHead }),
+            onFinding: show,
+          })
       if (result.errors > 0) context.exitCode = 1
       const head = result.chain?.head
       if (flags.printHead === true) {
@@ -115,3 +118,4 @@ export function createVerifyCommand(context: CliContext, env: NodeJS.ProcessEnv 
       }
     })
 }
+

@@ -4,11 +4,15 @@ import { createSession, type PostgresConnectionOptions } from './session.js'
 
 /** Filters pushed down into SQL (each a parameter, never spliced). */
 export interface PostgresEventFilter {
-  readonly actionType?: string
+  /** One action type, or any of several. */
+  readonly actionType?: string | readonly string[]
   /** `failed` matches WeightsLab's `error` too, as failures are counted everywhere; `error` matches only it. */
   readonly status?: 'success' | 'failed' | 'error'
-  readonly actor?: string
+  /** One actor, or any of several. */
+  readonly actor?: string | readonly string[]
   readonly host?: string
+  /** Only events after this seq (a follower's resume point). */
+  readonly afterSeq?: number
   /** Events at or after this timestamp (compared as text: the fixed-width form orders as time). */
   readonly since?: string
   /** Events strictly before this timestamp. */
@@ -56,6 +60,10 @@ export interface PostgresReader {
   rows(options?: PostgresReadOptions): AsyncIterable<PostgresRow>
   /** `get_log_summary()` computed by the server: counts by action type (in order of first appearance) and status. */
   summarize(filter?: PostgresEventFilter): Promise<LogSummary>
+  /** The first and last timestamps of the events the filter selects (text order is time order), or null when none. */
+  timeSpan(filter?: PostgresEventFilter): Promise<{ readonly start: string; readonly end: string } | null>
+  /** The newest seq stored, 0 when none. */
+  headSeq(): Promise<number>
   /** The shared chain checked by core's verifier, oldest first: an edited, deleted or reordered row is found. */
   verify(options?: { readonly hmacKey?: HmacKey; readonly expectHead?: ChainHead }): Promise<PostgresVerifyResult>
   /** Closes the connection. */
@@ -100,9 +108,11 @@ function whereOf(filter: PostgresEventFilter, first = 1): { sql: string[]; value
     values.push(value)
     sql.push(clause.replace('?', `$${first + values.length - 1}`))
   }
-  if (filter.actionType !== undefined) add('action_type = ?', filter.actionType)
+  const oneOrAny = (column: string, value: string | readonly string[]): void => (typeof value === 'string' ? add(`${column} = ?`, value) : add(`${column} = ANY(?)`, [...value]))
+  if (filter.actionType !== undefined) oneOrAny('action_type', filter.actionType)
   if (filter.status !== undefined) add(filter.status === 'failed' ? 'status = ANY(?)' : 'status = ?', filter.status === 'failed' ? [...FAILURE_STATUSES] : filter.status)
-  if (filter.actor !== undefined) add('actor = ?', filter.actor)
+  if (filter.actor !== undefined) oneOrAny('actor', filter.actor)
+  if (filter.afterSeq !== undefined) add('seq > ?', filter.afterSeq)
   if (filter.host !== undefined) add('host = ?', filter.host)
   if (filter.since !== undefined) add('"timestamp" >= ?', filter.since)
   if (filter.until !== undefined) add('"timestamp" < ?', filter.until)
@@ -164,6 +174,27 @@ export function createPostgresReader(options: PostgresReaderOptions): PostgresRe
       } catch (error) {
         session.discard()
         throw session.error('summarize', error)
+      }
+    },
+    async timeSpan(filter = {}) {
+      const where = whereOf(filter)
+      const clause = where.sql.length === 0 ? '' : ` WHERE ${where.sql.join(' AND ')}`
+      try {
+        const result = await (await session.client()).query<{ start: string | null; end: string | null }>(`SELECT min("timestamp") AS start, max("timestamp") AS "end" FROM ${table.events}${clause}`, where.values)
+        const row = result.rows[0]
+        return row?.start == null || row.end == null ? null : { start: row.start, end: row.end }
+      } catch (error) {
+        session.discard()
+        throw session.error('read the time span', error)
+      }
+    },
+    async headSeq() {
+      try {
+        const result = await (await session.client()).query<{ n: string | null }>(`SELECT max(seq) AS n FROM ${table.events}`)
+        return Number(result.rows[0]?.n ?? 0)
+      } catch (error) {
+        session.discard()
+        throw session.error('read the newest seq', error)
       }
     },
     async verify(verifyOptions = {}) {
