@@ -228,3 +228,114 @@ export function callEcho(
     }
   }
 }
+
+/** The Store service of the test proto, with proto-loader messages: the audit tests' backend. */
+export interface StoreBackend {
+  readonly address: string
+  readonly values: Map<string, number>
+  /** Calls received, by method name. */
+  readonly received: Record<string, number>
+  close(): Promise<void>
+}
+
+/** Loads the test proto the way a normal application would (proto-loader + grpc-js). */
+export async function loadTestProto(): Promise<grpc.GrpcObject> {
+  const protoLoader = await import('@grpc/proto-loader')
+  return grpc.loadPackageDefinition(protoLoader.loadSync(PROXY_TEST_PROTO, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }))
+}
+
+type StoreRequest = { key?: string; value?: number; set?: { key: string; value: number } | null; remove_keys?: string[]; note?: string; count?: number; fail?: boolean }
+
+/**
+ * Starts the Store backend: SetValue answers `success: false` for an empty key and waits 300 ms for key `slow`;
+ * Command sets, removes and notes; Watch streams `count` snapshots 20 ms apart (then fails when `fail`).
+ */
+export async function startStoreBackend(): Promise<StoreBackend> {
+  const proto = await loadTestProto()
+  const Store = (proto['proxytest'] as grpc.GrpcObject)['Store'] as grpc.ServiceClientConstructor
+  const values = new Map<string, number>()
+  const received: Record<string, number> = {}
+  const count = (name: string): void => void (received[name] = (received[name] ?? 0) + 1)
+  const snapshot = () => ({ entries: [...values].map(([key, value]) => ({ key, value })) })
+  const server = new grpc.Server()
+  server.addService(Store.service, {
+    SetValue(call: grpc.ServerUnaryCall<StoreRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
+      count('SetValue')
+      const { key = '', value = 0 } = call.request
+      if (key === '') return callback(null, { success: false, message: 'key is required' })
+      setTimeout(
+        () => {
+          values.set(key, value)
+          callback(null, { success: true, message: `set ${key}` })
+        },
+        key === 'slow' ? 300 : 0,
+      )
+    },
+    GetValues(_call: unknown, callback: grpc.sendUnaryData<unknown>) {
+      count('GetValues')
+      callback(null, snapshot())
+    },
+    Command(call: grpc.ServerUnaryCall<StoreRequest, unknown>, callback: grpc.sendUnaryData<unknown>) {
+      count('Command')
+      const { set, remove_keys = [] } = call.request
+      if (set) values.set(set.key, set.value)
+      let removed = 0
+      for (const key of remove_keys) if (values.delete(key)) removed++
+      callback(null, { success: true, message: 'done', removed })
+    },
+    Watch(call: grpc.ServerWritableStream<StoreRequest, unknown>) {
+      count('Watch')
+      let sent = 0
+      const next = (): void => {
+        if (call.cancelled) return
+        if (sent === (call.request.count ?? 0)) {
+          if (call.request.fail) call.emit('error', Object.assign(new Error('watch failed'), { code: grpc.status.ABORTED, details: 'watch failed' }))
+          else call.end()
+          return
+        }
+        sent++
+        call.write(snapshot())
+        setTimeout(next, 20)
+      }
+      next()
+    },
+    ResetStore(_call: unknown, callback: grpc.sendUnaryData<unknown>) {
+      count('ResetStore')
+      values.clear()
+      callback(null, {})
+    },
+  })
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))))
+  return { address: `127.0.0.1:${port}`, values, received, close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())) }
+}
+
+/** A promise-returning client of the Store service. */
+export interface StoreClient {
+  call(method: 'SetValue' | 'GetValues' | 'Command' | 'ResetStore', request: object, metadata?: grpc.Metadata): Promise<Record<string, unknown>>
+  watch(request: object, metadata?: grpc.Metadata): grpc.ClientReadableStream<Record<string, unknown>>
+  close(): void
+}
+
+/** Connects a Store client to `address`. */
+export async function storeClient(address: string): Promise<StoreClient> {
+  const proto = await loadTestProto()
+  const Store = (proto['proxytest'] as grpc.GrpcObject)['Store'] as grpc.ServiceClientConstructor
+  const client = new Store(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => unknown>
+  return {
+    call: (method, request, metadata = new Metadata()) =>
+      new Promise((resolve, reject) => {
+        ;(client[method] as (request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, value: Record<string, unknown>) => void) => void).call(client, request, metadata, (error, value) =>
+          error ? reject(error) : resolve(value),
+        )
+      }),
+    watch: (request, metadata = new Metadata()) => (client['Watch'] as (request: object, metadata: grpc.Metadata) => grpc.ClientReadableStream<Record<string, unknown>>).call(client, request, metadata),
+    close: () => client.close(),
+  }
+}
+
+/** Metadata naming the caller, as WeightsLab's UI server would send it. */
+export function asUser(user: string): grpc.Metadata {
+  const metadata = new Metadata()
+  metadata.set('x-user', user)
+  return metadata
+}

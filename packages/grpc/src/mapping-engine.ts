@@ -89,6 +89,7 @@ export function compileMapping(mapping: ProxyMapping, methods: readonly ProtoMet
   const audits = new Map<string, MethodAudit>()
   for (const [name, entry] of Object.entries(mapping.rpcs)) {
     const field = `rpcs[${JSON.stringify(name)}]`
+    if (mapping.ignoreMissing === true && !methods.some((method) => method.fullName === name.replace(/^\//, '') || method.name === name)) continue
     const method = findMethod(methods, name, field)
     if (audits.has(method.fullName)) throw optionsError(`${field}: ${method.fullName} is mapped twice`, field)
     if ('log' in entry) {
@@ -147,12 +148,27 @@ function sameJson(left: unknown, right: unknown): boolean {
 export function conditionHolds(condition: ProxyCondition | undefined, request: unknown): boolean {
   if (condition === undefined) return true
   if ('present' in condition) return !isDefault(valueAt(request, condition.present))
+  if ('exists' in condition) {
+    const value = valueAt(request, condition.exists)
+    return value !== undefined && value !== null
+  }
   if ('all' in condition) return condition.all.every((item) => conditionHolds(item, request))
   if ('any' in condition) return condition.any.some((item) => conditionHolds(item, request))
   if ('not' in condition) return !conditionHolds(condition.not, request)
   const value = valueAt(request, condition.field)
   if ('equals' in condition) return sameJson(value, condition.equals)
+  if ('matches' in condition) return typeof value === 'string' && new RegExp(condition.matches).test(value)
   return condition.in.some((candidate) => sameJson(value, candidate))
+}
+
+/** Whether the event of a rule is kept once the call was answered (`whenResponse`, `skipIfEqual`). */
+export function keepsEvent(rule: ProxyRule, response: unknown, details: JsonObject): boolean {
+  if (rule.whenResponse !== undefined && !conditionHolds(rule.whenResponse, response ?? {})) return false
+  if (rule.skipIfEqual !== undefined) {
+    const [left, right] = rule.skipIfEqual
+    if (details[left] !== undefined && JSON.stringify(details[left]) === JSON.stringify(details[right])) return false
+  }
+  return true
 }
 
 /** The rules of an audited method that apply to this request, in mapping order. */
@@ -192,8 +208,21 @@ function shape(value: unknown, shaping: ValueShaping): JsonValue | undefined {
   if (shaping.nonDefault === true && isJsonObject(json)) {
     json = Object.fromEntries(Object.entries(json).filter(([, item]) => !isDefault(item) && !(typeof item === 'object' && item !== null && Object.keys(item).length === 0)))
   }
+  // Lengths and slices in code points, as WeightsLab's Python counts them (`len(s)`, `s[:n]`).
   if (shaping.count === true && Array.isArray(json)) json = json.length
-  if (shaping.truncate !== undefined && typeof json === 'string') json = json.slice(0, shaping.truncate)
+  else if (shaping.count === true && typeof json === 'string') json = [...json].length
+  if (shaping.extract !== undefined && typeof json === 'string') {
+    const group = new RegExp(shaping.extract).exec(json)?.[1]
+    if (group === undefined) return shaping.default
+    json = group
+  }
+  if (shaping.test !== undefined && typeof json === 'string') json = new RegExp(shaping.test).test(json)
+  if (shaping.truncate !== undefined && typeof json === 'string') json = [...json].slice(0, shaping.truncate).join('')
+  if (shaping.map !== undefined && (json === null || typeof json !== 'object')) {
+    const key = String(json)
+    if (Object.prototype.hasOwnProperty.call(shaping.map, key)) json = shaping.map[key] ?? null
+    else if (shaping.otherwise !== undefined) json = shaping.otherwise
+  }
   if (shaping.as === 'number' && (typeof json === 'string' || typeof json === 'boolean')) json = Number(json)
   else if (shaping.as === 'string' && typeof json !== 'string') json = typeof json === 'object' ? JSON.stringify(json) : String(json)
   else if (shaping.as === 'boolean') json = !isDefault(json)
@@ -211,11 +240,16 @@ export interface CallFacts {
   readonly after: ReadonlyMap<string, JsonValue | undefined>
 }
 
-function resolveSource(source: DetailSource, facts: CallFacts): JsonValue | undefined {
+function resolveSource(source: DetailSource, facts: CallFacts, capture: CompiledCapture | undefined): JsonValue | undefined {
   if ('const' in source) return source.const
   if ('elapsedSeconds' in source) return Math.round(facts.elapsedMs) / 1000
   if ('request' in source) return shape(valueAt(facts.request, source.request), source)
-  return facts.response === undefined ? (source.default ?? undefined) : shape(valueAt(facts.response, source.response), source)
+  if ('before' in source || 'after' in source) {
+    const [captured, path] = 'before' in source ? [facts.before, source.before] : [facts.after, source.after]
+    const value = capture === undefined ? undefined : captured.get(capture.key)
+    return value === undefined ? source.default : shape(valueAt(value, path), source)
+  }
+  return facts.response === undefined ? source.default : shape(valueAt(facts.response, source.response), source)
 }
 
 function restrictTo(value: JsonValue | undefined, keys: readonly string[] | undefined): JsonValue | undefined {
@@ -224,15 +258,16 @@ function restrictTo(value: JsonValue | undefined, keys: readonly string[] | unde
   return Object.fromEntries(keys.filter((key) => key in source).map((key) => [key, source[key] ?? null]))
 }
 
-/** A rule's details for one call: its sources resolved, then `before`/`after` from its capture. */
-export function buildDetails(compiled: CompiledRule, facts: CallFacts): JsonObject {
+/** A rule's details for one call whose event has `status`: its sources resolved, then `before`/`after` from its capture. */
+export function buildDetails(compiled: CompiledRule, facts: CallFacts, status: AuditStatus): JsonObject {
   const details: { [key: string]: JsonValue } = {}
+  const capture = compiled.capture
   for (const [key, source] of Object.entries(compiled.rule.details ?? {})) {
-    const value = resolveSource(source, facts)
+    if (source.onlyWhen !== undefined && source.onlyWhen !== status) continue
+    const value = resolveSource(source, facts, capture)
     if (value !== undefined) details[key] = value
   }
-  const capture = compiled.capture
-  if (capture !== undefined) {
+  if (capture !== undefined && capture.spec.record !== false) {
     const scope = capture.spec.keysOf === undefined ? undefined : details[capture.spec.keysOf]
     const keys = isJsonObject(scope) ? Object.keys(scope) : undefined
     const before = restrictTo(facts.before.get(capture.key), keys)

@@ -11,6 +11,10 @@ export type FieldPath = string
 export type ProxyCondition =
   /** The field is set and not its default (not absent, `null`, `0`, `''`, `false`, `[]`); for enums use `equals`. */
   | { readonly present: FieldPath }
+  /** The field is set, even to its default (`false` included): for `optional` fields and sub-messages. */
+  | { readonly exists: FieldPath }
+  /** The field is a string matching this regular expression (JavaScript syntax). */
+  | { readonly field: FieldPath; readonly matches: string }
   /** The field equals this JSON value (enums compare by name, 64-bit integers as strings). */
   | { readonly field: FieldPath; readonly equals: JsonValue }
   /** The field equals one of these values. */
@@ -25,26 +29,44 @@ export interface ValueShaping {
   readonly pick?: readonly string[]
   /** Objects: drop keys whose value is a default (`0`, `''`, `false`, `[]`, `{}`, `null`). */
   readonly nonDefault?: boolean
-  /** Arrays: their length instead. */
+  /** Arrays and strings: their length instead. */
   readonly count?: boolean
-  /** Strings: the first `truncate` characters. */
+  /** Strings: the part matched by the regular expression's first group (absent when it does not match). */
+  readonly extract?: string
+  /** Strings: whether the regular expression matches, as a boolean. */
+  readonly test?: string
+  /** Strings: the first `truncate` characters (code points, as Python's `s[:n]`). */
   readonly truncate?: number
+  /** Scalars: replaced by `map[String(value)]`, else by `otherwise` when given (else kept). */
+  readonly map?: { readonly [value: string]: JsonValue }
+  readonly otherwise?: JsonValue
   /** Convert a scalar: `number` turns a 64-bit integer string into a number, `string` stringifies, `boolean` tests truthiness. */
   readonly as?: 'number' | 'string' | 'boolean'
   /** The value when the field is absent (otherwise the detail is left out). */
   readonly default?: JsonValue
 }
 
+/** Only for events of this status (e.g. keys WeightsLab writes on success only). */
+interface OnlyWhen {
+  readonly onlyWhen?: 'success' | 'failed'
+}
+
 /** Where one detail's value comes from. */
-export type DetailSource =
-  /** A request field (`''`: the whole request). */
-  | (ValueShaping & { readonly request: FieldPath })
-  /** A response field: the response of a unary call, the last message of a stream; absent when the call failed. */
-  | (ValueShaping & { readonly response: FieldPath })
-  /** A fixed value. */
-  | { readonly const: JsonValue }
-  /** The seconds between the call's arrival at the proxy and its answer. */
-  | { readonly elapsedSeconds: true }
+export type DetailSource = OnlyWhen &
+  (
+    /** A request field (`''`: the whole request). */
+    | (ValueShaping & { readonly request: FieldPath })
+    /** A response field: the response of a unary call, the last message of a stream; absent when the call failed. */
+    | (ValueShaping & { readonly response: FieldPath })
+    /** A field of what the rule's capture read before the call (`''`: all of it). */
+    | (ValueShaping & { readonly before: FieldPath })
+    /** A field of what the rule's capture read after the call. */
+    | (ValueShaping & { readonly after: FieldPath })
+    /** A fixed value. */
+    | { readonly const: JsonValue }
+    /** The seconds between the call's arrival at the proxy and its answer, rounded to milliseconds. */
+    | { readonly elapsedSeconds: true }
+  )
 
 /** How the event's status is decided: `failed` when the gRPC status is not OK, and optionally from the response. */
 export interface ProxyStatusRule {
@@ -69,6 +91,8 @@ export interface ProxyCapture {
   readonly entries?: { readonly key: FieldPath; readonly value: FieldPath }
   /** Keep, in before and after, only the keys of this detail's object (e.g. `changed_params`: the changed keys). */
   readonly keysOf?: string
+  /** Default `true`: add `before`/`after` to the details. `false`: read them only through `{ before }`/`{ after }` sources. */
+  readonly record?: boolean
 }
 
 /** One action a call may stand for. Several rules of one RPC may match one request: one event each. */
@@ -81,6 +105,10 @@ export interface ProxyRule {
   readonly details?: { readonly [key: string]: DetailSource }
   readonly status?: ProxyStatusRule
   readonly capture?: ProxyCapture
+  /** Tested on the response once the call is answered (on `{}` when there is none): the event is skipped unless it holds. */
+  readonly whenResponse?: ProxyCondition
+  /** Skip the event when these two details are equal (e.g. `from_mode`, `to_mode`: nothing changed). */
+  readonly skipIfEqual?: readonly [string, string]
 }
 
 /** One RPC: `{ log: false }` (read-only, never logged) or its rules. */
@@ -90,6 +118,8 @@ export type ProxyRpcMapping = { readonly log: false } | { readonly rules: readon
 export interface ProxyMapping {
   /** What the mapping is for; not used. */
   readonly description?: string
+  /** `true`: RPCs named here that the proto lacks are ignored (one mapping for several versions of a service). Default `false`: an error. */
+  readonly ignoreMissing?: boolean
   /** RPC name (`package.Service/Method`, or `Method` alone when unique in the proto) → how it is logged. */
   readonly rpcs: { readonly [rpc: string]: ProxyRpcMapping }
 }
@@ -135,9 +165,19 @@ function arrayAt(value: Json, path: string): readonly JsonValue[] {
 }
 
 function checkCondition(value: Json, path: string): void {
-  if (!isObject(value)) throw new MappingIssue(path, `expected a condition ({ present } | { field, equals } | { field, in } | { all } | { any } | { not }), got ${describe(value)}`)
+  if (!isObject(value)) throw new MappingIssue(path, `expected a condition ({ present } | { exists } | { field, equals } | { field, in } | { field, matches } | { all } | { any } | { not }), got ${describe(value)}`)
   if ('present' in value) {
     stringAt(objectAt(value, path, ['present'])['present'], `${path}.present`, true)
+  } else if ('exists' in value) {
+    stringAt(objectAt(value, path, ['exists'])['exists'], `${path}.exists`, true)
+  } else if ('field' in value && 'matches' in value) {
+    const checked = objectAt(value, path, ['field', 'matches'])
+    stringAt(checked['field'], `${path}.field`, true)
+    try {
+      new RegExp(stringAt(checked['matches'], `${path}.matches`))
+    } catch (cause) {
+      throw new MappingIssue(`${path}.matches`, `not a valid regular expression (${cause instanceof Error ? cause.message : String(cause)})`)
+    }
   } else if ('all' in value || 'any' in value) {
     const key = 'all' in value ? 'all' : 'any'
     arrayAt(objectAt(value, path, [key])[key], `${path}.${key}`).forEach((item, i) => checkCondition(item, `${path}.${key}[${i}]`))
@@ -150,24 +190,38 @@ function checkCondition(value: Json, path: string): void {
     stringAt(checked['field'], `${path}.field`, true)
     arrayAt(checked['in'], `${path}.in`)
   } else {
-    throw new MappingIssue(path, 'expected one of { present } | { field, equals } | { field, in } | { all } | { any } | { not }')
+    throw new MappingIssue(path, 'expected one of { present } | { exists } | { field, equals } | { field, in } | { field, matches } | { all } | { any } | { not }')
   }
 }
 
-const SHAPING = ['pick', 'nonDefault', 'count', 'truncate', 'as', 'default'] as const
+const SHAPING = ['pick', 'nonDefault', 'count', 'extract', 'test', 'truncate', 'map', 'otherwise', 'as', 'default', 'onlyWhen'] as const
+
+function checkRegex(value: Json, path: string): void {
+  try {
+    new RegExp(stringAt(value, path))
+  } catch (cause) {
+    if (cause instanceof MappingIssue) throw cause
+    throw new MappingIssue(path, `not a valid regular expression (${cause instanceof Error ? cause.message : String(cause)})`)
+  }
+}
+
+function checkOnlyWhen(value: Json, path: string): void {
+  if (value !== undefined && value !== 'success' && value !== 'failed') throw new MappingIssue(path, `expected "success" | "failed", got ${describe(value)}`)
+}
 
 function checkSource(value: Json, path: string): void {
   if (!isObject(value)) throw new MappingIssue(path, `expected a source ({ request } | { response } | { const } | { elapsedSeconds: true }), got ${describe(value)}`)
+  checkOnlyWhen(value['onlyWhen'], `${path}.onlyWhen`)
   if ('const' in value) {
-    objectAt(value, path, ['const'])
+    objectAt(value, path, ['const', 'onlyWhen'])
     return
   }
   if ('elapsedSeconds' in value) {
-    if (objectAt(value, path, ['elapsedSeconds'])['elapsedSeconds'] !== true) throw new MappingIssue(`${path}.elapsedSeconds`, 'expected true')
+    if (objectAt(value, path, ['elapsedSeconds', 'onlyWhen'])['elapsedSeconds'] !== true) throw new MappingIssue(`${path}.elapsedSeconds`, 'expected true')
     return
   }
-  const side = 'request' in value ? 'request' : 'response' in value ? 'response' : undefined
-  if (side === undefined) throw new MappingIssue(path, 'expected one of { request } | { response } | { const } | { elapsedSeconds: true }')
+  const side = (['request', 'response', 'before', 'after'] as const).find((key) => key in value)
+  if (side === undefined) throw new MappingIssue(path, 'expected one of { request } | { response } | { before } | { after } | { const } | { elapsedSeconds: true }')
   const checked = objectAt(value, path, [side, ...SHAPING])
   stringAt(checked[side], `${path}.${side}`, true)
   if (checked['pick'] !== undefined) arrayAt(checked['pick'], `${path}.pick`).forEach((key, i) => stringAt(key, `${path}.pick[${i}]`))
@@ -176,12 +230,15 @@ function checkSource(value: Json, path: string): void {
   }
   const truncate = checked['truncate']
   if (truncate !== undefined && !(typeof truncate === 'number' && Number.isSafeInteger(truncate) && truncate >= 0)) throw new MappingIssue(`${path}.truncate`, `expected a whole number ≥ 0, got ${describe(truncate)}`)
+  for (const key of ['extract', 'test'] as const) if (checked[key] !== undefined) checkRegex(checked[key], `${path}.${key}`)
+  if (checked['map'] !== undefined) objectAt(checked['map'], `${path}.map`, Object.keys(checked['map'] ?? {}))
   const as = checked['as']
   if (as !== undefined && as !== 'number' && as !== 'string' && as !== 'boolean') throw new MappingIssue(`${path}.as`, `expected "number" | "string" | "boolean", got ${describe(as)}`)
 }
 
 function checkCapture(value: Json, path: string): void {
-  const capture = objectAt(value, path, ['rpc', 'request', 'path', 'entries', 'keysOf'])
+  const capture = objectAt(value, path, ['rpc', 'request', 'path', 'entries', 'keysOf', 'record'])
+  if (capture['record'] !== undefined && typeof capture['record'] !== 'boolean') throw new MappingIssue(`${path}.record`, `expected a boolean, got ${describe(capture['record'])}`)
   stringAt(capture['rpc'], `${path}.rpc`)
   if (capture['request'] !== undefined) objectAt(capture['request'], `${path}.request`, Object.keys(capture['request'] ?? {}))
   if (capture['path'] !== undefined) stringAt(capture['path'], `${path}.path`, true)
@@ -194,7 +251,13 @@ function checkCapture(value: Json, path: string): void {
 }
 
 function checkRule(value: Json, path: string): void {
-  const rule = objectAt(value, path, ['when', 'action', 'details', 'status', 'capture'])
+  const rule = objectAt(value, path, ['when', 'action', 'details', 'status', 'capture', 'whenResponse', 'skipIfEqual'])
+  if (rule['whenResponse'] !== undefined) checkCondition(rule['whenResponse'], `${path}.whenResponse`)
+  if (rule['skipIfEqual'] !== undefined) {
+    const pair = arrayAt(rule['skipIfEqual'], `${path}.skipIfEqual`)
+    if (pair.length !== 2) throw new MappingIssue(`${path}.skipIfEqual`, 'expected two detail keys')
+    pair.forEach((key, i) => stringAt(key, `${path}.skipIfEqual[${i}]`))
+  }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(stringAt(rule['action'], `${path}.action`))) throw new MappingIssue(`${path}.action`, 'must not contain control characters')
   if (rule['when'] !== undefined) checkCondition(rule['when'], `${path}.when`)
@@ -216,8 +279,9 @@ function checkRule(value: Json, path: string): void {
  */
 export function parseProxyMapping(value: unknown, source = 'mapping'): ProxyMapping {
   try {
-    const root = objectAt(value as Json, '$', ['description', 'rpcs', '$schema'])
+    const root = objectAt(value as Json, '$', ['description', 'ignoreMissing', 'rpcs', '$schema'])
     if (root['description'] !== undefined) stringAt(root['description'], '$.description', true)
+    if (root['ignoreMissing'] !== undefined && typeof root['ignoreMissing'] !== 'boolean') throw new MappingIssue('$.ignoreMissing', `expected a boolean, got ${describe(root['ignoreMissing'])}`)
     const rpcs = objectAt(root['rpcs'], '$.rpcs', Object.keys(isObject(root['rpcs']) ? root['rpcs'] : {}))
     for (const [name, entry] of Object.entries(rpcs)) {
       const path = `$.rpcs[${JSON.stringify(name)}]`

@@ -1,4 +1,4 @@
-import { AuditrailError, type JsonValue } from '@auditrail/core'
+import { AuditrailError, type JsonObject, type JsonValue } from '@auditrail/core'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import { createEventWriter, type AuditErrorHandler, type CallOutcome, type EventWriter } from './audit-recorder.js'
@@ -7,6 +7,7 @@ import {
   buildDetails,
   captureValue,
   compileMapping,
+  keepsEvent,
   matchingRules,
   MUTATING_NAME,
   outcomeOf,
@@ -294,8 +295,27 @@ function writeOutcome(context: ProxyContext, plan: AuditPlan, result: BackendRes
     const { status, error } = result.cancelledByClient
       ? { status: 'failed' as const, error: 'cancelled by the client' }
       : outcomeOf(event.kind === 'rule' ? event.compiled.rule.status : undefined, result.status.code, result.status.details, facts.response)
-    const action = event.kind === 'rule' ? event.compiled.rule.action : event.action
-    const details = event.kind === 'rule' ? () => buildDetails(event.compiled, facts) : () => ({ rpc: plan.method.fullName })
+    let action: string
+    let details: () => JsonObject
+    if (event.kind === 'rule') {
+      action = event.compiled.rule.action
+      let built: JsonObject
+      try {
+        built = buildDetails(event.compiled, facts, status)
+      } catch (cause) {
+        // Reported by the writer as the mapping's failure, like a throwing details function of the wrapper.
+        details = () => {
+          throw cause
+        }
+        failure = context.writer.write(plan.method.fullName, action, { status, error, response: undefined }, details, () => plan.actor, plan.request) ?? failure
+        continue
+      }
+      if (!keepsEvent(event.compiled.rule, facts.response, built)) continue
+      details = () => built
+    } else {
+      action = event.action
+      details = () => ({ rpc: plan.method.fullName })
+    }
     failure = context.writer.write(plan.method.fullName, action, { status, error, response: undefined }, details, () => plan.actor, plan.request) ?? failure
   }
   return failure !== undefined && context.failClosed ? withTrailers(auditUnavailable(plan.method.fullName, failure, true)) : undefined
