@@ -52,8 +52,8 @@ function load(file: string): Loaded {
   for (const [name, method] of Object.entries(service)) {
     methods.set(name, {
       path: method.path,
-      requestType: (method.requestType as protoLoader.MessageTypeDefinition).type.name as string,
-      responseType: (method.responseType as protoLoader.MessageTypeDefinition).type.name as string,
+      requestType: ((method.requestType as protoLoader.MessageTypeDefinition<object, object>).type as { name: string }).name,
+      responseType: ((method.responseType as protoLoader.MessageTypeDefinition<object, object>).type as { name: string }).name,
       requestStream: method.requestStream,
       responseStream: method.responseStream,
     })
@@ -76,7 +76,7 @@ function load(file: string): Loaded {
     for (const nested of message.nestedType ?? []) addMessage(nested, `${prefix}${message.name}.`)
   }
   const firstType = Object.values(definition).find((entry) => 'fileDescriptorProtos' in entry)
-  for (const bytes of (firstType as protoLoader.MessageTypeDefinition | undefined)?.fileDescriptorProtos ?? []) {
+  for (const bytes of (firstType as protoLoader.MessageTypeDefinition<object, object> | undefined)?.fileDescriptorProtos ?? []) {
     const file = descriptor.FileDescriptorProto.toObject(descriptor.FileDescriptorProto.decode(bytes), { enums: String }) as FileDesc
     for (const message of file.messageType ?? []) addMessage(message, file.package ? `${file.package}.` : '')
     for (const e of file.enumType ?? []) enums.set(e.name, new Map((e.value ?? []).map((v) => [v.name, v.number])))
