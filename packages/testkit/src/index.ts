@@ -15,3 +15,18 @@ export { createRecordingIo } from './recording-io.js'
 export type { RecordedOp, RecordingIo } from './recording-io.js'
 export { describeSinkConformance } from './sink-conformance.js'
 export type { SinkCapabilities, SinkConformanceOptions, SinkConformanceTarget } from './sink-conformance.js'
+export { createWeightsLabState, defaultWeightsLabProtoPath, startWeightsLabBackend, weightsLabMethods } from './weightslab-backend.js'
+export type {
+  WeightsLabBackend,
+  WeightsLabBackendOptions,
+  WeightsLabCall,
+  WeightsLabCancellation,
+  WeightsLabEvaluation,
+  WeightsLabHyperParameters,
+  WeightsLabMethod,
+  WeightsLabNotebook,
+  WeightsLabRun,
+  WeightsLabSample,
+  WeightsLabSignalPoint,
+  WeightsLabState,
+} from './weightslab-backend.js'
