@@ -285,9 +285,12 @@ export function captureValue(capture: CompiledCapture, response: unknown): JsonV
   const entries = capture.spec.entries
   if (entries === undefined || !Array.isArray(part)) return toJson(part)
   const out: { [key: string]: JsonValue } = {}
+  const rename = capture.spec.rename ?? {}
   for (const record of part) {
     const key = valueAt(record, entries.key)
-    if (typeof key === 'string' || typeof key === 'number') out[String(key)] = toJson(valueAt(record, entries.value)) ?? null
+    if (typeof key !== 'string' && typeof key !== 'number') continue
+    const name = Object.prototype.hasOwnProperty.call(rename, String(key)) ? (rename[String(key)] ?? String(key)) : String(key)
+    out[name] = toJson(valueAt(record, entries.value)) ?? null
   }
   return out
 }

@@ -89,6 +89,8 @@ export interface ProxyCapture {
   readonly path?: FieldPath
   /** For a list of records: turn it into an object `{ [record[key]]: record[value] }`. */
   readonly entries?: { readonly key: FieldPath; readonly value: FieldPath }
+  /** Renames keys of what was read (the capture RPC's names → the request's names, e.g. `training_left` → `training_steps_to_do`). */
+  readonly rename?: { readonly [from: string]: string }
   /** Keep, in before and after, only the keys of this detail's object (e.g. `changed_params`: the changed keys). */
   readonly keysOf?: string
   /** Default `true`: add `before`/`after` to the details. `false`: read them only through `{ before }`/`{ after }` sources. */
@@ -237,7 +239,11 @@ function checkSource(value: Json, path: string): void {
 }
 
 function checkCapture(value: Json, path: string): void {
-  const capture = objectAt(value, path, ['rpc', 'request', 'path', 'entries', 'keysOf', 'record'])
+  const capture = objectAt(value, path, ['rpc', 'request', 'path', 'entries', 'rename', 'keysOf', 'record'])
+  if (capture['rename'] !== undefined) {
+    const rename = objectAt(capture['rename'], `${path}.rename`, Object.keys(capture['rename'] ?? {}))
+    for (const [from, to] of Object.entries(rename)) stringAt(to, `${path}.rename.${from}`)
+  }
   if (capture['record'] !== undefined && typeof capture['record'] !== 'boolean') throw new MappingIssue(`${path}.record`, `expected a boolean, got ${describe(capture['record'])}`)
   stringAt(capture['rpc'], `${path}.rpc`)
   if (capture['request'] !== undefined) objectAt(capture['request'], `${path}.request`, Object.keys(capture['request'] ?? {}))
