@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { cleanup } from './measure.mjs'
 import { appendScenarios } from './scenarios/append.mjs'
 import { durableScenarios } from './scenarios/durable.mjs'
+import { proxyScenarios } from './scenarios/proxy.mjs'
 import { readingScenarios } from './scenarios/reading.mjs'
 import { reportScenarios } from './scenarios/report.mjs'
 import { writerScenarios } from './scenarios/writers.mjs'
@@ -47,6 +48,7 @@ try {
     ['writers', writerScenarios],
     ['reading', readingScenarios],
     ['report', reportScenarios],
+    ['proxy', proxyScenarios],
   ]) {
     if (only !== undefined && only !== name) continue
     process.stderr.write(`running ${name}…\n`)
