@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import * as net from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createFaultyIo } from '@auditrail/testkit'
-import { startAuditProxy, type AuditProxy, type AuditProxyOptions, type ProxyMapping } from '@auditrail/grpc'
+import { parseProxyMapping, startAuditProxy, type AuditProxy, type AuditProxyOptions, type ProxyMapping } from '@auditrail/grpc'
 import * as grpc from '@grpc/grpc-js'
 import { AuditLogger, type AuditEvent } from 'auditrail'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -212,6 +212,32 @@ describe('fail-closed', () => {
     io.clear()
     await client.call('SetValue', { key: 'b', value: 2 })
     expect(events().map((event) => event.action_type)).toEqual(['proxy_intent', 'value_set', 'proxy_intent', 'value_set'])
+  })
+})
+
+describe('bad mappings and options are refused before anything listens', () => {
+  it('names the JSON path, the RPC, or the option', async () => {
+    expect(() => parseProxyMapping({ rpcs: { 'Store/SetValue': { rules: [{ action: 'x', when: { field: 3, equals: 1 } }] } } }, 'm.json')).toThrow(
+      '[auditrail] [grpc] m.json: $.rpcs["Store/SetValue"].rules[0].when.field: expected a string, got 3',
+    )
+    expect(() => parseProxyMapping({ rpcs: { A: { rules: [{ action: 'x', details: { k: { request: 'a', truncate: -1 } } }] } } })).toThrow('$.rpcs["A"].rules[0].details.k.truncate: expected a whole number ≥ 0, got -1')
+    expect(() => parseProxyMapping({ rpcs: { A: { log: true } } })).toThrow('$.rpcs["A"].log: expected false')
+    const logger = new AuditLogger(tempDir('auditrail-proxy-bad-'), 'bad', { format: 'none' })
+    const base = { target: '127.0.0.1:1', protoPath: PROXY_TEST_PROTO, logger, onWarning: () => {} }
+    await expect(startAuditProxy({ ...base, mapping: { rpcs: { Nope: { log: false } } } })).rejects.toThrow('rpcs["Nope"]: the proto has no RPC named Nope')
+    await expect(startAuditProxy({ ...base, mapping: { rpcs: { Bidi: { rules: [{ action: 'x' }] } } } })).rejects.toThrow('only unary and server-streaming RPCs can have rules')
+    await expect(startAuditProxy({ ...base, listen: 'nowhere' })).rejects.toMatchObject({ code: 'options', field: 'listen' })
+    await expect(startAuditProxy({ ...base, protoPath: '/nonexistent.proto' })).rejects.toMatchObject({ code: 'options', field: 'protoPath' })
+  })
+
+  it('auditrail proxy --mapping weightslab without --proto says that --proto is needed when python3 cannot find weightslab', async () => {
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['packages/cli/dist/cli.js', 'proxy', '--target', '127.0.0.1:1', '--mapping', 'weightslab'], { cwd: repoRoot, env: { ...process.env, PATH: tempDir('auditrail-nopath-') } }, (_error, _stdout, stderr) =>
+        resolve({ code: child.exitCode, stderr }),
+      )
+    })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('--proto is needed')
   })
 })
 

@@ -414,6 +414,7 @@ async function runAudited(
   options: grpc.CallOptions,
   forward: () => Promise<BackendResult>,
   answer: (result: BackendResult | undefined, override: grpc.ServiceError | undefined) => void,
+  cancelled: () => boolean,
 ): Promise<void> {
   if (plan === undefined) {
     answer(await forward(), undefined)
@@ -427,7 +428,8 @@ async function runAudited(
     }
   }
   const before = await readCaptures(context, plan, metadata, options)
-  const result = await forward()
+  // A client that went away while the intent or the captures were written is not forwarded: nothing reached the backend.
+  const result = cancelled() ? { status: { code: grpc.status.CANCELLED, details: 'Cancelled on client', metadata: new grpc.Metadata() }, response: undefined, cancelledByClient: true } : await forward()
   const after = before.size === 0 && !hasCapture(plan) ? before : await readCaptures(context, plan, metadata, options)
   answer(result, writeOutcome(context, plan, result, before, after))
 }
@@ -466,7 +468,7 @@ function handlerFor(method: ProtoMethod, audit: MethodAudit | undefined, context
           if (result === undefined) callback(override ?? null)
           else answerUnary(callback, result, override)
         }
-        failSafe(context, runAudited(context, plan, call.metadata, options, forward, answer), (error) => answer(undefined, error))
+        failSafe(context, runAudited(context, plan, call.metadata, options, forward, answer, () => call.cancelled), (error) => answer(undefined, error))
       }
     case 'server-stream':
       return (call: grpc.ServerWritableStream<Bytes, Bytes>) => {
@@ -482,7 +484,7 @@ function handlerFor(method: ProtoMethod, audit: MethodAudit | undefined, context
           if (result === undefined) call.emit('error', override)
           else answerStream(call, result, override)
         }
-        failSafe(context, runAudited(context, plan, call.metadata, options, forward, answer), (error) => answer(undefined, error))
+        failSafe(context, runAudited(context, plan, call.metadata, options, forward, answer, () => call.cancelled), (error) => answer(undefined, error))
       }
     case 'client-stream':
       return (call: grpc.ServerReadableStream<Bytes, Bytes>, callback: grpc.sendUnaryData<Bytes>) => {
@@ -506,7 +508,7 @@ function handlerFor(method: ProtoMethod, audit: MethodAudit | undefined, context
           if (result === undefined) callback(override ?? null)
           else answerUnary(callback, result, override)
         }
-        failSafe(context, runAudited(context, plan, call.metadata, options, forward, answer), (error) => answer(undefined, error))
+        failSafe(context, runAudited(context, plan, call.metadata, options, forward, answer, () => call.cancelled), (error) => answer(undefined, error))
       }
     case 'bidi':
       return (call: grpc.ServerDuplexStream<Bytes, Bytes>) => {
@@ -525,7 +527,7 @@ function handlerFor(method: ProtoMethod, audit: MethodAudit | undefined, context
           if (result === undefined) call.emit('error', override)
           else answerStream(call, result, override)
         }
-        failSafe(context, runAudited(context, plan, call.metadata, options, forward, answer), (error) => answer(undefined, error))
+        failSafe(context, runAudited(context, plan, call.metadata, options, forward, answer, () => call.cancelled), (error) => answer(undefined, error))
       }
   }
 }
