@@ -215,6 +215,25 @@ describe('fail-closed', () => {
   })
 })
 
+describe('fail-closed, the outcome', () => {
+  it('an outcome that cannot be written answers UNAVAILABLE saying the call ran; the intent is in the log', async () => {
+    const io = createFaultyIo()
+    const { client, backend, events } = await scene({ failClosed: true, loggerOptions: { io } })
+    await client.call('Command', { note: 'warm' })
+    // Writes of one event, from the first call's two (intent and outcome): let the next intent through, fail its outcome.
+    const perEvent = (io.calls.writeSync ?? 0) / 2
+    io.fail('writeSync', 'ENOSPC', { after: perEvent })
+    await expect(client.call('Command', { set: { key: 'ran', value: 1 } })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, details: 'audit log unavailable (io): proxytest.Store/Command ran but could not be audited' })
+    expect(backend.values.get('ran')).toBe(1)
+    io.clear()
+    expect(events().map((event) => [event.action_type, event.details['actions'] ?? event.details['note'] ?? null])).toEqual([
+      ['proxy_intent', ['note_write']],
+      ['note_write', 'warm'],
+      ['proxy_intent', ['value_set']],
+    ])
+  })
+})
+
 describe('bad mappings and options are refused before anything listens', () => {
   it('names the JSON path, the RPC, or the option', async () => {
     expect(() => parseProxyMapping({ rpcs: { 'Store/SetValue': { rules: [{ action: 'x', when: { field: 3, equals: 1 } }] } } }, 'm.json')).toThrow(

@@ -106,7 +106,7 @@ function withTrailers(error: Error & { code: number; details: string }): grpc.Se
   return Object.assign(error, { metadata: new grpc.Metadata() })
 }
 
-/** Forwards a server-side call's request metadata, deadline and cancellation to a backend call. */
+/** The backend call's options: the client's deadline (metadata and cancellation are forwarded by the handlers). */
 function callOptions(call: ServerCall): grpc.CallOptions {
   const deadline = call.getDeadline()
   // The server computed this absolute deadline from the client's grpc-timeout; passing it on sends what remains.
@@ -179,8 +179,11 @@ export async function startAuditProxy(options: AuditProxyOptions): Promise<Audit
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, bound) => {
-      if (error !== null) reject(new AuditrailError('options', `listen: cannot listen on ${listen}: ${error.message}`, { component: 'grpc', field: 'listen', cause: error }))
-      else resolve(bound)
+      if (error === null) return resolve(bound)
+      // Nothing is served: let go of the backend channel and the server, and leave the logger to the caller.
+      client.close()
+      server.forceShutdown()
+      reject(new AuditrailError('options', `listen: cannot listen on ${listen}: ${error.message}`, { component: 'grpc', field: 'listen', cause: error }))
     })
   })
   const host = listen.slice(0, listen.lastIndexOf(':'))
