@@ -188,6 +188,51 @@ describe('mapped calls are logged once, before they are answered', () => {
   })
 })
 
+describe('shutdown', () => {
+  it('close() cancels a call still running after its timeout, and logs it failed before closing the logger', async () => {
+    const { client, proxy, logger, events } = await scene({ closeLogger: false })
+    // Settled at once: the rejection arrives while close() runs.
+    const slow = client.call('SetValue', { key: 'slow', value: 1 }).then(() => undefined, (error: unknown) => error)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await proxy.close({ timeoutMs: 20 })
+    expect(await slow).toMatchObject({ code: expect.any(Number) })
+    expect(fields(events())).toEqual([{ action_type: 'value_set', status: 'failed', details: { key: 'slow', value: 1, before: {}, after: {} }, error: 'cancelled: the proxy shut down', actor: undefined }])
+    logger.close()
+  })
+
+  it('auditrail proxy stops on SIGTERM: the in-flight call is answered, its event is in the file, the exit is clean', async () => {
+    const backend = await startStoreBackend()
+    const dir = tempDir('auditrail-proxy-term-')
+    const mappingFile = join(dir, 'mapping.json')
+    writeFileSync(mappingFile, JSON.stringify(mapping))
+    const child = spawn(process.execPath, ['packages/cli/dist/cli.js', 'proxy', '--target', backend.address, '--listen', '127.0.0.1:0', '--proto', PROXY_TEST_PROTO, '--mapping', mappingFile, '--dir', join(dir, 'log')], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    let out = ''
+    const address = await new Promise<string>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        const match = /listening on (\S+),/.exec(out)
+        if (match?.[1] !== undefined) resolve(match[1])
+      }),
+    )
+    expect(out).toContain(`audit log: ${join(dir, 'log', 'audit_log.json')}`)
+    const client = await storeClient(address)
+    try {
+      const slow = client.call('SetValue', { key: 'slow', value: 3 }, asUser('dana'))
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      child.kill('SIGTERM')
+      await expect(slow).resolves.toEqual({ success: true, message: 'set slow' })
+      expect(await exited).toBe(0)
+    } finally {
+      client.close()
+      await backend.close()
+    }
+    const logger = new AuditLogger(join(dir, 'log'), 'term', { format: 'json' })
+    expect([...logger.readEvents()].map((event) => [event.action_type, event.details['key'], event.actor])).toEqual([['value_set', 'slow', 'dana']])
+    logger.close()
+  })
+})
+
 describe('fail-closed', () => {
   it('writes intent before forwarding; with a broken log the call is refused and the backend is untouched', async () => {
     const io = createFaultyIo()
@@ -218,13 +263,15 @@ describe('fail-closed', () => {
 describe('fail-closed, the outcome', () => {
   it('an outcome that cannot be written answers UNAVAILABLE saying the call ran; the intent is in the log', async () => {
     const io = createFaultyIo()
-    const { client, backend, events } = await scene({ failClosed: true, loggerOptions: { io } })
+    const { client, backend, events, logger } = await scene({ failClosed: true, loggerOptions: { io } })
     await client.call('Command', { note: 'warm' })
-    // Writes of one event, from the first call's two (intent and outcome): let the next intent through, fail its outcome.
-    const perEvent = (io.calls.writeSync ?? 0) / 2
-    io.fail('writeSync', 'ENOSPC', { after: perEvent })
+    // The disk fills up right after the next intent is persisted: its outcome cannot be written.
+    const subscription = logger.events$.subscribe((event) => {
+      if (event.action_type === 'proxy_intent' && JSON.stringify(event.details['actions']) === '["value_set"]') io.fail('writeSync', 'ENOSPC')
+    })
     await expect(client.call('Command', { set: { key: 'ran', value: 1 } })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, details: 'audit log unavailable (io): proxytest.Store/Command ran but could not be audited' })
     expect(backend.values.get('ran')).toBe(1)
+    subscription.unsubscribe()
     io.clear()
     expect(events().map((event) => [event.action_type, event.details['actions'] ?? event.details['note'] ?? null])).toEqual([
       ['proxy_intent', ['note_write']],

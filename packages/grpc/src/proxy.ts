@@ -160,7 +160,7 @@ export async function startAuditProxy(options: AuditProxyOptions): Promise<Audit
     void work.finally(() => inFlight.delete(work))
   }
 
-  const context: ProxyContext = { client, writer, failClosed, actorHeader, unmappedMode, track }
+  const context: ProxyContext = { client, writer, failClosed, actorHeader, unmappedMode, track, forcedShutdown: false }
   const definition: { [name: string]: grpc.MethodDefinition<Bytes, Bytes> } = {}
   const implementation: grpc.UntypedServiceImplementation = {}
   for (const method of methods) {
@@ -201,6 +201,7 @@ export async function startAuditProxy(options: AuditProxyOptions): Promise<Audit
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             // Cancelled calls still write their outcome (failed, cancelled) before their handlers settle.
+            context.forcedShutdown = true
             server.forceShutdown()
             resolve()
           }, timeoutMs)
@@ -226,6 +227,8 @@ interface ProxyContext {
   readonly actorHeader: string
   readonly unmappedMode: 'pass' | 'log'
   readonly track: (work: Promise<void>) => void
+  /** Set when `close()` cancels the calls still running, so that their events say who cancelled them. */
+  forcedShutdown: boolean
 }
 
 /** The first value of the actor header, when it is a usable actor (a non-empty string without control characters). */
@@ -296,7 +299,7 @@ function writeOutcome(context: ProxyContext, plan: AuditPlan, result: BackendRes
   let failure: AuditrailError | undefined
   for (const event of plan.events) {
     const { status, error } = result.cancelledByClient
-      ? { status: 'failed' as const, error: 'cancelled by the client' }
+      ? { status: 'failed' as const, error: context.forcedShutdown ? 'cancelled: the proxy shut down' : 'cancelled by the client' }
       : outcomeOf(event.kind === 'rule' ? event.compiled.rule.status : undefined, result.status.code, result.status.details, facts.response)
     let action: string
     let details: () => JsonObject
