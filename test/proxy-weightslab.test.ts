@@ -174,6 +174,14 @@ for (const proto of protos) {
         ok({ tag_name: 'blurry' }, 'tag_register'),
       ])
       expect(proxied.state.samples).toEqual(direct.state.samples)
+      // A categorical tag is logged as the tag edit it is (WeightsLab: sample_discard/restore); discard-by-tag under our own type.
+      const one = { samples_ids: ['3'], sample_origins: ['train_loader'] }
+      await both('EditDataSample', { stat_name: 'tag:weather', string_value: 'rainy', is_categorical: true, type: 'EDIT_OVERRIDE', ...one })
+      await both('EditDataSample', { stat_name: 'tag:weather', string_value: '', is_categorical: true, type: 'EDIT_OVERRIDE', ...one })
+      await both('EditDataSample', { stat_name: '__discard_by_tag__', string_value: 'hard' })
+      const edit = { samples_affected: 1, sample_ids: ['3'], origins: ['train_loader'] }
+      expect(fresh()).toEqual([ok({ tag_name: 'weather', ...edit }, 'tag_add'), ok({ tag_name: 'weather', ...edit }, 'tag_remove'), ok({ tag_name: 'hard' }, 'discard_by_tag')])
+      expect(proxied.state.samples).toEqual(direct.state.samples)
       // A refused edit answers OK + success=false: logged as failed with the message.
       const refusal = await both('EditDataSample', { stat_name: 'tags', string_value: 'x', type: 'EDIT_ACCUMULATE', samples_ids: [], sample_origins: [] })
       expect(fresh()).toEqual([{ action_type: 'tag_add', status: 'failed', details: { tag_name: 'x', samples_affected: 0, sample_ids: [], origins: [] }, error: refusal['message'] }])
@@ -260,6 +268,15 @@ for (const proto of protos) {
       await both('CheckAgentHealth')
       expect(fresh()).toEqual([])
     })
+
+    if ('InitializeAgent' in (definition['ExperimentService'] as object)) {
+      it("the real proto's agent RPCs: forwarded as they are (the stand-in answers UNIMPLEMENTED), logged, the API key never", async () => {
+        await expect(unary(toProxy, 'InitializeAgent', { api_key: 'sk-secret', provider: 'PROVIDER_OPENCODE', model: 'm1' })).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED })
+        const events = fresh()
+        expect(events).toMatchObject([{ action_type: 'agent_initialize', status: 'failed', details: { provider: 'PROVIDER_OPENCODE', model: 'm1' } }])
+        expect(JSON.stringify(events)).not.toContain('sk-secret')
+      })
+    }
 
     it('a backend error status is forwarded, and logged as failed for a mutating call', async () => {
       proxied.failNext('RestoreCheckpoint', grpc.status.RESOURCE_EXHAUSTED, 'lock timeout')
