@@ -132,7 +132,9 @@ export async function startAuditProxy(options: AuditProxyOptions): Promise<Audit
   const protoPaths = typeof options.protoPath === 'string' ? [options.protoPath] : [...options.protoPath]
   let packageDefinition: protoLoader.PackageDefinition
   try {
-    packageDefinition = protoLoader.loadSync(protoPaths, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [...(options.includeDirs ?? [])] })
+    // An empty includeDirs makes proto-loader warn about a relative path it then finds from the working directory anyway.
+    const includeDirs = options.includeDirs !== undefined && options.includeDirs.length > 0 ? { includeDirs: [...options.includeDirs] } : {}
+    packageDefinition = protoLoader.loadSync(protoPaths, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, ...includeDirs })
   } catch (cause) {
     throw new AuditrailError('options', `protoPath: cannot load the proto: ${cause instanceof Error ? cause.message : String(cause)}`, { component: 'grpc', field: 'protoPath', file: protoPaths.join(', '), cause })
   }
