@@ -3,7 +3,7 @@
 // Backend and proxy each run in a process of their own, as in production; the clients run here. Rounds interleave the
 // three paths so that a drifting machine shifts all of them alike; the figures are medians over rounds.
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
@@ -14,6 +14,15 @@ const proto = join(root, 'test/fixtures/proxy-test.proto')
 const identity = (value) => value
 // SetValueRequest { key: "k", value: 1.0 }, encoded once: the clients send bytes, so only the path is measured.
 const REQUEST = Buffer.from([0x0a, 0x01, 0x6b, 0x11, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f])
+
+/** CPU time (user + system, µs) a process has used, from /proc; `undefined` where there is no /proc. */
+function cpuOf(pid) {
+  const file = `/proc/${pid}/stat`
+  if (!existsSync(file)) return undefined
+  const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ')
+  // utime and stime, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
 
 /** Starts a child that prints `listening on HOST:PORT,` and resolves with the address and a stopper. */
 function startProcess(args, label) {
@@ -28,6 +37,7 @@ function startProcess(args, label) {
       if (match)
         resolve({
           address: match[1],
+          cpu: () => cpuOf(child.pid),
           stop: () =>
             new Promise((done) => {
               child.once('exit', done)
@@ -64,7 +74,7 @@ async function load(address, clients, total) {
   for (const client of channels) client.close()
   latencies.sort((a, b) => a - b)
   const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]
-  return { rate: (perClient * clients) / seconds, p50: at(0.5), p99: at(0.99) }
+  return { rate: (perClient * clients) / seconds, p50: at(0.5), p99: at(0.99), calls: perClient * clients }
 }
 
 /** Rows for the results table. */
@@ -80,11 +90,21 @@ export async function proxyScenarios({ quick }) {
   const plain = await startProcess([...cli, '--dir', join(dir, 'plain')], 'unaudited proxy')
   const audited = await startProcess([...cli, '--mapping', mapping, '--dir', join(dir, 'audited')], 'audited proxy')
   const paths = { direct: backend.address, plain: plain.address, audited: audited.address }
+  const proxies = { direct: undefined, plain, audited }
   const samples = { 1: { direct: [], plain: [], audited: [] }, 16: { direct: [], plain: [], audited: [] } }
+  // CPU µs per call of each process on the 16-client runs: independent of how busy the shared machine is.
+  const cpu = { direct: { backend: [] }, plain: { backend: [], proxy: [] }, audited: { backend: [], proxy: [] } }
   try {
     for (let r = 0; r < rounds; r++) {
       for (const clients of [1, 16]) {
-        for (const name of ['direct', 'plain', 'audited']) samples[clients][name].push(await load(paths[name], clients, clients === 1 ? single : many))
+        for (const name of ['direct', 'plain', 'audited']) {
+          const before = { backend: backend.cpu(), proxy: proxies[name]?.cpu() }
+          const sample = await load(paths[name], clients, clients === 1 ? single : many)
+          samples[clients][name].push(sample)
+          if (clients !== 16 || before.backend === undefined) continue
+          cpu[name].backend.push((backend.cpu() - before.backend) / sample.calls)
+          if (proxies[name] !== undefined) cpu[name].proxy.push((proxies[name].cpu() - before.proxy) / sample.calls)
+        }
       }
     }
   } finally {
@@ -103,7 +123,16 @@ export async function proxyScenarios({ quick }) {
     plainP50Added: added('plain', 'p50'),
   }
   process.stderr.write(`proxy: ${JSON.stringify(Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Number(v.toFixed(3))])))}\n`)
+  // The warm-up calls count in the CPU figures too (50 per client, against thousands measured): a slight overestimate.
+  const cpuRows =
+    cpu.direct.backend.length === 0
+      ? []
+      : [
+          { scenario: 'gRPC proxy process CPU per call, unaudited (16 clients)', value: median(cpu.plain.proxy), baseline: median(cpu.direct.backend), baselineName: 'backend process', target: 'reported', ok: true },
+          { scenario: 'gRPC proxy process CPU per call, audited (16 clients)', value: median(cpu.audited.proxy), baseline: median(cpu.plain.proxy), baselineName: 'unaudited', target: 'reported', ok: true },
+        ]
   return [
+    ...cpuRows,
     { scenario: 'gRPC proxy unaudited, 16 clients (per call, all together)', value: perCall(16, 'plain'), baseline: perCall(16, 'direct'), baselineName: 'direct', target: 'reported', ok: true },
     { scenario: 'gRPC proxy audited, 16 clients (per call, all together)', value: perCall(16, 'audited'), baseline: perCall(16, 'direct'), baselineName: 'direct', target: 'rate ≥ 0.8×', ok: figures.ratio16 >= 0.8 },
     { scenario: 'gRPC proxy audited, 1 client (per call)', value: perCall(1, 'audited'), baseline: perCall(1, 'direct'), baselineName: 'direct', target: 'reported', ok: true },
