@@ -92,7 +92,7 @@ export async function proxyScenarios({ quick }) {
   const paths = { direct: backend.address, plain: plain.address, audited: audited.address }
   const proxies = { direct: undefined, plain, audited }
   const samples = { 1: { direct: [], plain: [], audited: [] }, 16: { direct: [], plain: [], audited: [] } }
-  // CPU µs per call of each process on the 16-client runs: independent of how busy the shared machine is.
+  // CPU µs per call of each process on the 16-client runs: far less sensitive than wall time to how busy the machine is.
   const cpu = { direct: { backend: [] }, plain: { backend: [], proxy: [] }, audited: { backend: [], proxy: [] } }
   try {
     for (let r = 0; r < rounds; r++) {
