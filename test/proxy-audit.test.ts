@@ -178,9 +178,10 @@ describe('mapped calls are logged once, before they are answered', () => {
   })
 
   it('close() lets an in-flight call finish and its event is in the file when close resolves', async () => {
-    const { client, proxy, logger, events } = await scene({ closeLogger: false })
+    const current = await scene({ closeLogger: false })
+    const { client, proxy, logger, events, backend } = current
     const slow = client.call('SetValue', { key: 'slow', value: 7 })
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await expect.poll(() => backend.received['SetValue'], { timeout: 10_000, interval: 5 }).toBe(1)
     await proxy.close()
     await expect(slow).resolves.toEqual({ success: true, message: 'set slow' })
     expect(events().map((event) => event.details['key'])).toEqual(['slow'])
@@ -190,10 +191,11 @@ describe('mapped calls are logged once, before they are answered', () => {
 
 describe('shutdown', () => {
   it('close() cancels a call still running after its timeout, and logs it failed before closing the logger', async () => {
-    const { client, proxy, logger, events } = await scene({ closeLogger: false })
+    const { client, proxy, logger, events, backend } = await scene({ closeLogger: false })
     // Settled at once: the rejection arrives while close() runs.
     const slow = client.call('SetValue', { key: 'slow', value: 1 }).then(() => undefined, (error: unknown) => error)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // The backend holds key "slow" for 300 ms: close while it does.
+    await expect.poll(() => backend.received['SetValue'], { timeout: 10_000, interval: 5 }).toBe(1)
     await proxy.close({ timeoutMs: 20 })
     expect(await slow).toMatchObject({ code: expect.any(Number) })
     expect(fields(events())).toEqual([{ action_type: 'value_set', status: 'failed', details: { key: 'slow', value: 1, before: {}, after: {} }, error: 'cancelled: the proxy shut down', actor: undefined }])
@@ -219,7 +221,7 @@ describe('shutdown', () => {
     const client = await storeClient(address)
     try {
       const slow = client.call('SetValue', { key: 'slow', value: 3 }, asUser('dana'))
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await expect.poll(() => backend.received['SetValue'], { timeout: 10_000, interval: 5 }).toBe(1)
       child.kill('SIGTERM')
       await expect(slow).resolves.toEqual({ success: true, message: 'set slow' })
       expect(await exited).toBe(0)

@@ -80,7 +80,7 @@ describe('every kind of RPC crosses the proxy byte for byte', () => {
 describe('deadlines and cancellation', () => {
   it('the backend sees the remaining deadline, and an expired one ends both calls with DEADLINE_EXCEEDED', async () => {
     const { seenProxy } = await both('Unary', [randomBytes(8)], {}, 2000)
-    expect(seenProxy?.deadlineLeftMs).toBeGreaterThan(1000)
+    expect(seenProxy?.deadlineLeftMs).toBeGreaterThan(500)
     expect(seenProxy?.deadlineLeftMs).toBeLessThanOrEqual(2000)
 
     const { viaDirect, viaProxy, seenProxy: slow } = await both('Unary', [randomBytes(8)], { 'x-delay-ms': '1500' }, 300)

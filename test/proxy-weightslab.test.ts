@@ -257,12 +257,22 @@ for (const proto of protos) {
         expect(b.length).toBeGreaterThan(1)
         expect(b).toEqual(a)
       }
-      const call = stream(toProxy, 'GetMedia', { sample_id: '1', kind: 'video' })
-      call.on('error', () => undefined)
-      await new Promise((resolve) => call.once('data', resolve))
-      call.cancel()
-      await expect.poll(() => proxied.state.cancellations.length, { timeout: 5000 }).toBe(1)
-      expect(proxied.state.cancellations[0]?.method).toBe('GetMedia')
+      // Slow chunks, on a backend and proxy of their own, so that the stream is surely still running when cancelled.
+      const slowBackend = await startWeightsLabBackend({ protoPath: proto.file, chunkDelayMs: 300 })
+      const slowProxy = await startAuditProxy({ target: slowBackend.address, protoPath: proto.file, mapping: weightslabMapping, logger: new AuditLogger(tempDir('auditrail-proxy-wl-'), 'slow', { format: 'none' }), onWarning: () => {} })
+      const toSlow = new Client(slowProxy.address, grpc.credentials.createInsecure())
+      try {
+        const call = stream(toSlow, 'GetMedia', { sample_id: '1', kind: 'video' })
+        call.on('error', () => undefined)
+        await new Promise((resolve) => call.once('data', resolve))
+        call.cancel()
+        await expect.poll(() => slowBackend.state.cancellations.length, { timeout: 10_000 }).toBe(1)
+        expect(slowBackend.state.cancellations[0]?.method).toBe('GetMedia')
+      } finally {
+        toSlow.close()
+        await slowProxy.close()
+        await slowBackend.close()
+      }
       await both('GetDataSamples', { start_index: 0, records_cnt: 3 })
       await both('GetLatestLoggerData', { request_full_history: true, max_points: 100 })
       await both('CheckAgentHealth')
