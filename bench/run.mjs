@@ -7,6 +7,7 @@ import { cleanup } from './measure.mjs'
 import { appendScenarios } from './scenarios/append.mjs'
 import { durableScenarios } from './scenarios/durable.mjs'
 import { postgresScenarios } from './scenarios/postgres.mjs'
+import { proxyScenarios } from './scenarios/proxy.mjs'
 import { readingScenarios } from './scenarios/reading.mjs'
 import { reportScenarios } from './scenarios/report.mjs'
 import { writerScenarios } from './scenarios/writers.mjs'
@@ -49,6 +50,7 @@ try {
     ['reading', readingScenarios],
     ['report', reportScenarios],
     ['postgres', postgresScenarios],
+    ['proxy', proxyScenarios],
   ]) {
     if (only !== undefined && only !== name) continue
     process.stderr.write(`running ${name}…\n`)

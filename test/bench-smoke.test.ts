@@ -29,6 +29,8 @@ it('pnpm bench --quick runs every scenario and reports each', async () => {
     'logger heap growth',
     'auditrail report, ',
     'report file size, ',
+    'gRPC proxy audited, 16 clients',
+    'gRPC proxy audited, 1 client, p50 latency added',
   ]) {
     expect(scenarios.some((name) => name.includes(expected)), expected).toBe(true)
   }

@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples } from './command-help.js'
 import { createConvertCommand } from './convert-command.js'
+import { createProxyCommand } from './proxy-command.js'
 import { createQueryCommand } from './query-command.js'
 import { createReportCommand } from './report-command.js'
 import { createServeCommand } from './serve-command.js'
@@ -38,7 +39,7 @@ export function createProgram(context: CliContext): Command {
 Each command reads ./root_experiment by default. Exit codes: 0 success, 1 findings, 2 usage error or unreadable input.
 `,
     )
-  for (const create of [createSummaryCommand, createQueryCommand, createTailCommand, createConvertCommand, createStateCommand, createVerifyCommand, createReportCommand, createServeCommand, createShipCommand]) {
+  for (const create of [createSummaryCommand, createQueryCommand, createTailCommand, createConvertCommand, createStateCommand, createVerifyCommand, createReportCommand, createServeCommand, createShipCommand, createProxyCommand]) {
     const command = create(context)
     command.copyInheritedSettings(program)
     program.addCommand(command)

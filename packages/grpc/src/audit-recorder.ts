@@ -83,13 +83,28 @@ function peerOf(call: AuditedCall): string {
   }
 }
 
-/**
- * Creates the recorder. In fail-closed mode its gate shuts when the logger reports `closed` or a write
- * failed; while shut, each call is refused without running its handler and tries to record its refusal,
- * and the first write that succeeds opens the gate again.
- */
-export function createAuditRecorder({ logger, failClosed, onAuditError, actor }: AuditRecorderOptions): AuditRecorder {
-  let writeFailure: AuditrailError | undefined
+/** Options of {@link createEventWriter}. */
+export interface EventWriterOptions {
+  readonly logger: AuditEventWriter
+  readonly onAuditError: AuditErrorHandler
+}
+
+/** Writes events through a logger, reports every failure once, and remembers whether the last write failed. */
+export interface EventWriter {
+  /**
+   * Builds (`details`, `actor`) and writes one event; returns the failure, if any, after reporting it. Only logger
+   * failures (not bad details) count as `lastFailure`.
+   */
+  write(rpc: string, actionType: string, outcome: CallOutcome, details: () => DetailsInput, actor: () => string | undefined, request: unknown): AuditrailError | undefined
+  /** Reports a failure that happened outside `write` (a mapping that threw). */
+  report(error: AuditrailError, context: AuditErrorContext): void
+  /** The failure of the last logger write, `undefined` once one succeeded. */
+  readonly lastFailure: AuditrailError | undefined
+}
+
+/** Creates the event writer shared by the in-process wrapper and the proxy. */
+export function createEventWriter({ logger, onAuditError }: EventWriterOptions): EventWriter {
+  let lastFailure: AuditrailError | undefined
 
   function report(error: AuditrailError, context: AuditErrorContext): void {
     try {
@@ -99,32 +114,51 @@ export function createAuditRecorder({ logger, failClosed, onAuditError, actor }:
     }
   }
 
+  return {
+    report,
+    get lastFailure() {
+      return lastFailure
+    },
+    write(rpc, actionType, outcome, details, actor, request) {
+      let built: DetailsInput
+      let who: string | undefined
+      let part = 'details'
+      try {
+        built = details()
+        part = 'actor'
+        who = actor()
+      } catch (cause) {
+        const error = mappingError(rpc, part, cause)
+        report(error, { rpc, actionType, request })
+        return error
+      }
+      try {
+        if (who === undefined) logger.logEvent(actionType, outcome.status, built, outcome.error)
+        else logger.logEvent(actionType, outcome.status, built, outcome.error, { actor: who })
+        lastFailure = undefined
+        return undefined
+      } catch (cause) {
+        const error = writeError(rpc, cause)
+        if (error.code !== 'invalid') lastFailure = error
+        report(error, { rpc, actionType, request })
+        return error
+      }
+    },
+  }
+}
+
+/**
+ * Creates the recorder. In fail-closed mode its gate shuts when the logger reports `closed` or a write
+ * failed; while shut, each call is refused without running its handler and tries to record its refusal,
+ * and the first write that succeeds opens the gate again.
+ */
+export function createAuditRecorder({ logger, failClosed, onAuditError, actor }: AuditRecorderOptions): AuditRecorder {
+  const writer = createEventWriter({ logger, onAuditError })
+  const report = writer.report
+
   /** Writes one event; returns the failure, if any. Only logger failures (not bad details) shut the gate. */
   function write(rpc: string, actionType: string, outcome: CallOutcome, details: () => DetailsInput, call: AuditedCall): AuditrailError | undefined {
-    const { request } = call
-    let built: DetailsInput
-    let who: string | undefined
-    let part = 'details'
-    try {
-      built = details()
-      part = 'actor'
-      who = actor?.({ rpc, request, metadata: call.metadata, peer: peerOf(call) })
-    } catch (cause) {
-      const error = mappingError(rpc, part, cause)
-      report(error, { rpc, actionType, request })
-      return error
-    }
-    try {
-      if (who === undefined) logger.logEvent(actionType, outcome.status, built, outcome.error)
-      else logger.logEvent(actionType, outcome.status, built, outcome.error, { actor: who })
-      writeFailure = undefined
-      return undefined
-    } catch (cause) {
-      const error = writeError(rpc, cause)
-      if (error.code !== 'invalid') writeFailure = error
-      report(error, { rpc, actionType, request })
-      return error
-    }
+    return writer.write(rpc, actionType, outcome, details, () => actor?.({ rpc, request: call.request, metadata: call.metadata, peer: peerOf(call) }), call.request)
   }
 
   return {
@@ -152,8 +186,8 @@ export function createAuditRecorder({ logger, failClosed, onAuditError, actor }:
         return { ...own, ...('before' in own ? {} : { before }), ...('after' in own ? {} : { after }) }
       }
 
-      if (failClosed && (logger.closed === true || writeFailure !== undefined)) {
-        const cause = writeFailure ?? new AuditrailError('closed', `${rpc}: the audit logger is closed`, { component: 'grpc', field: rpc })
+      if (failClosed && (logger.closed === true || writer.lastFailure !== undefined)) {
+        const cause = writer.lastFailure ?? new AuditrailError('closed', `${rpc}: the audit logger is closed`, { component: 'grpc', field: rpc })
         if (logger.closed !== true) {
           const refused: CallOutcome = { status: 'failed', error: REFUSED, response: undefined }
           write(rpc, chosen, refused, detailsOf(refused, before), call)

@@ -17,3 +17,18 @@ export { describeSinkConformance } from './sink-conformance.js'
 export type { SinkCapabilities, SinkConformanceOptions, SinkConformanceTarget } from './sink-conformance.js'
 export { freePort, POSTGRES_BIN, startPostgres, startReplicatedPair, TEST_PASSWORD } from './postgres-server.js'
 export type { PostgresServer, ReplicatedPair, StartPostgresOptions } from './postgres-server.js'
+export { createWeightsLabState, defaultWeightsLabProtoPath, startWeightsLabBackend, weightsLabMethods } from './weightslab-backend.js'
+export type {
+  WeightsLabBackend,
+  WeightsLabBackendOptions,
+  WeightsLabCall,
+  WeightsLabCancellation,
+  WeightsLabEvaluation,
+  WeightsLabHyperParameters,
+  WeightsLabMethod,
+  WeightsLabNotebook,
+  WeightsLabRun,
+  WeightsLabSample,
+  WeightsLabSignalPoint,
+  WeightsLabState,
+} from './weightslab-backend.js'
