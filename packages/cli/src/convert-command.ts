@@ -5,8 +5,7 @@ import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples } from './command-help.js'
 import { writeLogFile } from './log-file-writer.js'
-import { openLogAt, readEvents } from './log-reader.js'
-import { formatOfName } from './log-target.js'
+import { openLogAt, readEvents, formatOfName } from '@auditrail/verify'
 import { createProgressBar } from './progress-bar.js'
 
 /** Logs from this size on get a progress bar (when stderr is a TTY): smaller ones convert in a blink. */

@@ -1,6 +1,6 @@
 import { AuditrailError, nodeFileIo, replaceFile, writeFully, type AuditEvent } from '@auditrail/core'
 import { columnsFor, coversColumns, encodeHeader, encodeRow, SPEC_COLUMNS, unionColumns, type CsvColumns } from '@auditrail/sink-csv'
-import type { LogFormat } from './log-target.js'
+import type { LogFormat } from '@auditrail/verify'
 
 const FLUSH_AT = 1 << 20
 const KNOWN_FIELDS = new Set(['timestamp', 'action_type', 'status', 'details', 'error', 'actor', 'seq', 'hash'])

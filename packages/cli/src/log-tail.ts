@@ -1,8 +1,7 @@
 import * as fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseMicros, type AuditEvent } from '@auditrail/core'
-import { checkedEntries, openLogReader, type LogReader } from './log-reader.js'
-import { resolveLogTarget, type LogTarget } from './log-target.js'
+import { checkedEntries, openLogReader, type LogReader, resolveLogTarget, type LogTarget } from '@auditrail/verify'
 import { createRingBuffer } from './ring-buffer.js'
 
 /** Where a follower is: the newest event seen, and for CSV the offset after the last complete row and its file. */

@@ -5,9 +5,8 @@ import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { addEventFormatOptions, createEventOutput, csvColumnsOf, eventFormatOf, type EventFormat, type EventOutput } from './event-output.js'
-import { openLogReader } from './log-reader.js'
+import { openLogReader, DEFAULT_TARGET, resolveLogTarget, type LogTarget } from '@auditrail/verify'
 import { followLog, readLogTail, type TailCursor } from './log-tail.js'
-import { DEFAULT_TARGET, resolveLogTarget, type LogTarget } from './log-target.js'
 import { parseCount, parsePositive } from './option-parsers.js'
 
 interface TailOptions {

@@ -5,7 +5,7 @@ import { createCsvSink } from '@auditrail/sink-csv'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { writeLogFile } from '../src/log-file-writer.js'
-import { openLogAt, readEvents } from '../src/log-reader.js'
+import { openLogAt, readEvents } from '@auditrail/verify'
 import { runCli, tempDir } from './support/cli-process.js'
 
 const HASH = (c: string): string => c.repeat(64)
