@@ -4,4 +4,4 @@ export { checkedEntries, openLogAt, openLogReader, readEvents } from './log-read
 export type { EntriesOptions, LogReader } from './log-reader.js'
 export { resolveLogTarget, formatOfName, DEFAULT_TARGET } from './log-target.js'
 export type { LogFormat, LogTarget } from './log-target.js'
-export type { LogEntry } from './log-entry.js'
+export type { LogEntry } from '@auditrail/core'

@@ -1,5 +1,4 @@
-import { nodeFileIo, readAt } from '@auditrail/core'
-import { BLOCK } from './record-stream.js'
+import { BLOCK, nodeFileIo, readAt } from '@auditrail/core'
 
 /** One line of a file, without its line feed. */
 export interface Line {

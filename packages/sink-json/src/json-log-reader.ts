@@ -1,11 +1,9 @@
-import { nodeFileIo, readAt, type ReadOrder } from '@auditrail/core'
+import { BLOCK, nodeFileIo, openSnapshot, parseJsonEntry, readAt, streamRecords, type LogEntry, type LogSnapshot, type Progress, type ReadOrder, type SnapshotEntriesOptions } from '@auditrail/core'
 import { jsonArrayFraming } from './json-framing.js'
 import { streamLines } from './line-stream.js'
-import { parseJsonEntry, type LogEntry } from './log-entry.js'
-import { BLOCK, streamRecords, type Progress } from './record-stream.js'
 
 /** How a JSON log is laid out, found by looking at its first and last bytes only. */
-type JsonLayout =
+export type JsonLayout =
   | { readonly kind: 'empty' }
   /** One compact event per line, newest first, as auditrail writes it: `[`, header and gap, `\n{…},\n…\n{…}\n]`. */
   | { readonly kind: 'lines'; readonly bodyStart: number; readonly bodyEnd: number }
@@ -83,17 +81,36 @@ function* arrayEntries(fd: number, start: number, size: number, order: ReadOrder
 
 /** The events of a JSON log, newest first being its file order, as a lazy function of the order wanted. */
 export interface JsonEntries {
+  /** Always 0: a JSON log's records are found by scanning, not after a header. */
+  readonly bodyStart: number
+  /** The file's layout: auditrail's one event per line (single pass in both orders), another array, or empty. */
+  readonly layout: JsonLayout
   /** True when `order` takes one pass: always for auditrail's layout, newest first only for others. */
   singlePass(order: ReadOrder): boolean
-  entries(order: ReadOrder, progress?: Progress): Iterable<LogEntry>
+  entries(order: ReadOrder, options?: SnapshotEntriesOptions): Iterable<LogEntry>
+}
+
+/** A lock-free snapshot of a JSON log (see {@link openJsonSnapshot}). */
+export type JsonSnapshot = LogSnapshot & { readonly format: 'json'; readonly layout: JsonLayout }
+
+/**
+ * Opens a JSON log of any layout (auditrail's gap layout, the Python original's indent-2 array, one line) for a
+ * lock-free snapshot read, streaming in both orders in constant memory; problems name their byte, `describe` its line.
+ * Throws an `io` AuditrailError naming the file when it cannot be read.
+ */
+export function openJsonSnapshot(file: string): JsonSnapshot {
+  return { ...openSnapshot(file, 'sink-json', createJsonEntries), format: 'json' }
 }
 
 /** Reads a JSON log of any layout from `fd` (`size` bytes), streaming in both orders. */
 export function createJsonEntries(fd: number, size: number): JsonEntries {
   const layout = detectLayout(fd, size)
   return {
+    bodyStart: 0,
+    layout,
     singlePass: (order) => layout.kind !== 'array' || order === 'newest-first',
-    *entries(order, progress) {
+    *entries(order, options = {}) {
+      const progress = options.progress
       if (layout.kind === 'lines') {
         for (const entry of lineEntries(fd, layout, order)) {
           yield entry

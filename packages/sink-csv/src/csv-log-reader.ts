@@ -1,9 +1,8 @@
-import { nodeFileIo, readAt, type ReadOrder } from '@auditrail/core'
-import { EXPECTED_HEADER, parseHeader, rowFields, SPEC_COLUMNS, type CsvColumns } from '@auditrail/sink-csv'
+import { decodeEntry, nodeFileIo, openSnapshot, readAt, streamRecords, type LogEntry, type LogSnapshot, type ReadOrder, type SnapshotEntriesOptions } from '@auditrail/core'
 import { parseCsvRecord } from './csv-cells.js'
+import { EXPECTED_HEADER, parseHeader, SPEC_COLUMNS, type CsvColumns } from './csv-columns.js'
 import { csvFraming } from './csv-framing.js'
-import { decodeEntry, type LogEntry } from './log-entry.js'
-import { streamRecords, type Progress } from './record-stream.js'
+import { rowFields } from './csv-row-fields.js'
 
 /** The events of a CSV log, oldest first being its file order. */
 export interface CsvEntries {
@@ -14,7 +13,19 @@ export interface CsvEntries {
   /** True when `order` takes one pass: oldest first. */
   singlePass(order: ReadOrder): boolean
   /** Entries in `order`; `from` (a row start, oldest first only) skips the rows before it. */
-  entries(order: ReadOrder, options?: { readonly from?: number; readonly progress?: Progress }): Iterable<LogEntry>
+  entries(order: ReadOrder, options?: SnapshotEntriesOptions): Iterable<LogEntry>
+}
+
+/** A lock-free snapshot of a CSV log (see {@link openCsvSnapshot}). */
+export type CsvSnapshot = LogSnapshot & { readonly format: 'csv'; readonly columns: CsvColumns }
+
+/**
+ * Opens a CSV log for a lock-free snapshot read: the header checked once, rows streamed in either order in constant
+ * memory, resumable at a row (`from`: the `end + 1` of the last row read); problems name their byte, `describe` its
+ * line. Throws an `io` AuditrailError naming the file when it cannot be read.
+ */
+export function openCsvSnapshot(file: string): CsvSnapshot {
+  return { ...openSnapshot(file, 'sink-csv', createCsvEntries), format: 'csv' }
 }
 
 function rowEntry(bytes: Buffer, start: number, end: number, columns: CsvColumns): LogEntry {

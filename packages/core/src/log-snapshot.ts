@@ -1,0 +1,106 @@
+import * as fs from 'node:fs'
+import { AuditrailError, ioError } from './errors.js'
+import { nodeFileIo, readAt } from './file-io.js'
+import type { AuditEvent } from './codecs.js'
+import type { LogEntry } from './log-entry.js'
+import { BLOCK, type Progress } from './record-stream.js'
+import type { ReadOrder } from './sink.js'
+
+/** Options of {@link LogSnapshot.entries}. */
+export interface SnapshotEntriesOptions {
+  /**
+   * Resume point, oldest first only: a record start, as the `end + 1` of the last entry read earlier (the CSV reader
+   * honours it; a JSON log grows at its head, so a follower resumes there by the newest timestamp it has seen).
+   */
+  readonly from?: number
+  /** Called with the fraction of the file read. */
+  readonly progress?: Progress
+}
+
+/** What a format reader provides over an open file: where its records start and how to stream them. */
+export interface SnapshotBody {
+  /** Offset of the first record (CSV: after the header; JSON: 0). */
+  readonly bodyStart: number
+  /** True when reading in `order` takes a single pass over the file (else two). */
+  singlePass(order: ReadOrder): boolean
+  /** Every event and every problem, in `order` (problems a reverse read finds come first). */
+  entries(order: ReadOrder, options?: SnapshotEntriesOptions): Iterable<LogEntry>
+}
+
+/**
+ * A read-only view of one log file, streaming, in memory bounded by a block and the longest record. It takes no lock
+ * and never writes: the bytes it reads are a consistent snapshot, because auditrail's writers never change committed
+ * bytes in place (JSON grows into a gap before them, CSV appends after them, rewrites rename a new file over the old).
+ */
+export interface LogSnapshot extends SnapshotBody {
+  readonly file: string
+  /** The file's size when opened: later appends are not read. */
+  readonly size: number
+  /** The 1-based line holding byte `at`: counted on demand, fast for increasing `at`. */
+  lineOf(at: number): number
+  /** `line 12 (byte 3456)`, for messages. */
+  describe(at: number): string
+  close(): void
+}
+
+/**
+ * Opens `file` for a snapshot read, the format's `body` reading its records. Throws an `io` AuditrailError from
+ * `component` naming the file when it cannot be read.
+ */
+export function openSnapshot<B extends SnapshotBody>(file: string, component: string, body: (fd: number, size: number) => B): LogSnapshot & Omit<B, keyof SnapshotBody> {
+  let fd: number
+  let size: number
+  try {
+    fd = fs.openSync(file, 'r')
+    size = fs.fstatSync(fd).size
+  } catch (error) {
+    throw ioError(component, 'read the log', file, error)
+  }
+  let records: B
+  try {
+    records = body(fd, size)
+  } catch (error) {
+    fs.closeSync(fd)
+    throw error
+  }
+  // Line numbers are counted only for messages; a cursor makes a forward run of them (verify) linear.
+  let counted = { at: 0, line: 1 }
+  const lineOf = (at: number): number => {
+    if (at < counted.at) counted = { at: 0, line: 1 }
+    let line = counted.line
+    for (let pos = counted.at; pos < at; pos += BLOCK) {
+      const block = readAt(nodeFileIo, fd, pos, Math.min(BLOCK, at - pos))
+      for (let nl = block.indexOf(0x0a); nl !== -1; nl = block.indexOf(0x0a, nl + 1)) line++
+    }
+    counted = { at, line }
+    return line
+  }
+  return {
+    ...records,
+    file,
+    size,
+    bodyStart: records.bodyStart,
+    singlePass: (order: ReadOrder) => records.singlePass(order),
+    entries: (order: ReadOrder, options?: SnapshotEntriesOptions) => records.entries(order, options),
+    lineOf,
+    describe: (at: number) => `line ${lineOf(at)} (byte ${at})`,
+    close() {
+      fs.closeSync(fd)
+    },
+  }
+}
+
+/** The event entries of `entries`, skipping warnings; throws a `corrupt` AuditrailError from `component` naming the file and line at the first error. */
+export function* checkedEntries(snapshot: LogSnapshot, entries: Iterable<LogEntry>, component: string): Generator<Extract<LogEntry, { kind: 'event' }>> {
+  for (const entry of entries) {
+    if (entry.kind === 'event') yield entry
+    else if (entry.severity === 'error') {
+      throw new AuditrailError('corrupt', `${snapshot.describe(entry.at)}: ${entry.message}`, { component, file: snapshot.file })
+    }
+  }
+}
+
+/** The events of `snapshot` in `order`, skipping warnings, throwing at the first error (see {@link checkedEntries}). */
+export function* snapshotEvents(snapshot: LogSnapshot, order: ReadOrder, component: string, options: SnapshotEntriesOptions = {}): Generator<AuditEvent> {
+  for (const entry of checkedEntries(snapshot, snapshot.entries(order, options), component)) yield entry.event
+}
