@@ -4,7 +4,7 @@ import { formatMicros, type AuditEvent } from '@auditrail/core'
 import { createCsvSink } from '@auditrail/sink-csv'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { writeLogFile } from '../src/log-file-writer.js'
+import { writeLogFile } from '../src/convert-command.js'
 import { openLogAt, readEvents } from '@auditrail/verify'
 import { runCli, tempDir } from './support/cli-process.js'
 
