@@ -1,5 +1,5 @@
 import * as fs from 'node:fs'
-import type { AuditEvent } from '@auditrail/core'
+import { START_POSITION, type AuditEvent } from '@auditrail/core'
 import type { CsvColumns } from '@auditrail/sink-csv'
 import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
@@ -54,7 +54,7 @@ export function createTailCommand(context: CliContext): Command {
       let failure: unknown
       try {
         let target: LogTarget | undefined
-        let cursor: TailCursor = { newest: Number.NEGATIVE_INFINITY }
+        let cursor: TailCursor = { position: START_POSITION }
         try {
           target = resolveLogTarget(log)
         } catch (error) {

@@ -17,6 +17,26 @@ export interface SnapshotEntriesOptions {
   readonly progress?: Progress
 }
 
+/**
+ * Where a follower of a log is (`tail -f`, shipping to another store), to read only what was written since: the newest
+ * timestamp read and, for a format that appends after its records (CSV), the file read and the offset to resume at.
+ */
+export interface LogPosition {
+  /** The newest timestamp read, in microseconds since the epoch (`-Infinity` before any). */
+  readonly newest: number
+  /** CSV: the inode of the file read (a rewrite renames another over it) and the offset after its last complete row. */
+  readonly file?: { readonly ino: number; readonly next: number }
+}
+
+/** The position before anything was read: {@link LogSnapshot.since} it gives every event. */
+export const START_POSITION: LogPosition = { newest: Number.NEGATIVE_INFINITY }
+
+/** What {@link LogSnapshot.since} found: the entries written after a position, oldest first, and the position after them. */
+export interface SinceResult {
+  readonly entries: readonly LogEntry[]
+  readonly position: LogPosition
+}
+
 /** What a format reader provides over an open file: where its records start and how to stream them. */
 export interface SnapshotBody {
   /** Offset of the first record (CSV: after the header; JSON: 0). */
@@ -36,6 +56,8 @@ export interface LogSnapshot extends SnapshotBody {
   readonly file: string
   /** The file's size when opened: later appends are not read. */
   readonly size: number
+  /** The inode of the file opened (of what is read, even if another file is renamed over the path meanwhile). */
+  readonly ino: number
   /** The 1-based line holding byte `at`: counted on demand, fast for increasing `at`. */
   lineOf(at: number): number
   /** `line 12 (byte 3456)`, for messages. */
@@ -50,9 +72,10 @@ export interface LogSnapshot extends SnapshotBody {
 export function openSnapshot<B extends SnapshotBody>(file: string, component: string, body: (fd: number, size: number) => B): LogSnapshot & Omit<B, keyof SnapshotBody> {
   let fd: number
   let size: number
+  let ino: number
   try {
     fd = fs.openSync(file, 'r')
-    size = fs.fstatSync(fd).size
+    ;({ size, ino } = fs.fstatSync(fd))
   } catch (error) {
     throw ioError(component, 'read the log', file, error)
   }
@@ -79,6 +102,7 @@ export function openSnapshot<B extends SnapshotBody>(file: string, component: st
     ...records,
     file,
     size,
+    ino,
     bodyStart: records.bodyStart,
     singlePass: (order: ReadOrder) => records.singlePass(order),
     entries: (order: ReadOrder, options?: SnapshotEntriesOptions) => records.entries(order, options),

@@ -1,23 +1,41 @@
-import { decodeEntry, nodeFileIo, openSnapshot, readAt, streamRecords, type LogEntry, type LogSnapshot, type ReadOrder, type SnapshotEntriesOptions } from '@auditrail/core'
+import {
+  decodeEntry,
+  nodeFileIo,
+  openSnapshot,
+  parseMicros,
+  readAt,
+  streamRecords,
+  type LogEntry,
+  type LogPosition,
+  type LogSnapshot,
+  type SinceResult,
+  type SnapshotBody,
+} from '@auditrail/core'
 import { parseCsvRecord } from './csv-cells.js'
 import { EXPECTED_HEADER, parseHeader, SPEC_COLUMNS, type CsvColumns } from './csv-columns.js'
 import { csvFraming } from './csv-framing.js'
 import { rowFields } from './csv-row-fields.js'
 
-/** The events of a CSV log, oldest first being its file order. */
-export interface CsvEntries {
-  /** Offset of the first row, after the header (0 for an empty file). */
-  readonly bodyStart: number
+/**
+ * The events of a CSV log, oldest first being its file order: one pass oldest first, two newest first; `bodyStart`
+ * is the first row's offset (after the header; 0 for an empty file), `entries`' `from` a row start to resume at.
+ */
+export interface CsvEntries extends SnapshotBody {
   /** The columns its header names (the spec's five for an empty file or a bad header). */
   readonly columns: CsvColumns
-  /** True when `order` takes one pass: oldest first. */
-  singlePass(order: ReadOrder): boolean
-  /** Entries in `order`; `from` (a row start, oldest first only) skips the rows before it. */
-  entries(order: ReadOrder, options?: SnapshotEntriesOptions): Iterable<LogEntry>
 }
 
 /** A lock-free snapshot of a CSV log (see {@link openCsvSnapshot}). */
-export type CsvSnapshot = LogSnapshot & { readonly format: 'csv'; readonly columns: CsvColumns }
+export type CsvSnapshot = LogSnapshot & {
+  readonly format: 'csv'
+  readonly columns: CsvColumns
+  /**
+   * The entries written after `position`, oldest first, and the position after them: from the offset after the last
+   * row read when this is the same file, not shrunk; otherwise (another file renamed over it) every row newer than
+   * `position`'s newest timestamp.
+   */
+  since(position: LogPosition): SinceResult
+}
 
 /**
  * Opens a CSV log for a lock-free snapshot read: the header checked once, rows streamed in either order in constant
@@ -25,7 +43,29 @@ export type CsvSnapshot = LogSnapshot & { readonly format: 'csv'; readonly colum
  * line. Throws an `io` AuditrailError naming the file when it cannot be read.
  */
 export function openCsvSnapshot(file: string): CsvSnapshot {
-  return { ...openSnapshot(file, 'sink-csv', createCsvEntries), format: 'csv' }
+  const snapshot = openSnapshot(file, 'sink-csv', createCsvEntries)
+  return {
+    ...snapshot,
+    format: 'csv',
+    since(position) {
+      const known = position.file
+      const resume = known !== undefined && known.ino === snapshot.ino && known.next <= snapshot.size ? known.next : snapshot.bodyStart
+      const entries: LogEntry[] = []
+      let newest = position.newest
+      let next = resume
+      for (const entry of snapshot.entries('oldest-first', { from: resume })) {
+        if (entry.kind === 'event') {
+          next = entry.end + 1
+          const micros = parseMicros(entry.event.timestamp)
+          // Rows after the resume point are new; from the start of a replaced file, only those after the newest seen.
+          if (resume === snapshot.bodyStart && micros <= position.newest) continue
+          newest = Math.max(newest, micros)
+        }
+        entries.push(entry)
+      }
+      return { entries, position: { newest, file: { ino: snapshot.ino, next } } }
+    },
+  }
 }
 
 function rowEntry(bytes: Buffer, start: number, end: number, columns: CsvColumns): LogEntry {

@@ -1,4 +1,19 @@
-import { BLOCK, nodeFileIo, openSnapshot, parseJsonEntry, readAt, streamRecords, type LogEntry, type LogSnapshot, type Progress, type ReadOrder, type SnapshotEntriesOptions } from '@auditrail/core'
+import {
+  BLOCK,
+  nodeFileIo,
+  openSnapshot,
+  parseJsonEntry,
+  parseMicros,
+  readAt,
+  streamRecords,
+  type LogEntry,
+  type LogPosition,
+  type LogSnapshot,
+  type Progress,
+  type ReadOrder,
+  type SinceResult,
+  type SnapshotBody,
+} from '@auditrail/core'
 import { jsonArrayFraming } from './json-framing.js'
 import { readLineRuns } from './line-reader.js'
 
@@ -100,19 +115,25 @@ function* arrayEntries(fd: number, start: number, size: number, order: ReadOrder
   }
 }
 
-/** The events of a JSON log, newest first being its file order, as a lazy function of the order wanted. */
-export interface JsonEntries {
-  /** Always 0: a JSON log's records are found by scanning, not after a header. */
-  readonly bodyStart: number
+/**
+ * The events of a JSON log, newest first being its file order, as a lazy function of the order wanted: one pass either
+ * way for auditrail's layout, newest first only for others; `bodyStart` is always 0 (records are found by scanning).
+ */
+export interface JsonEntries extends SnapshotBody {
   /** The file's layout: auditrail's one event per line (single pass in both orders), another array, or empty. */
   readonly layout: JsonLayout
-  /** True when `order` takes one pass: always for auditrail's layout, newest first only for others. */
-  singlePass(order: ReadOrder): boolean
-  entries(order: ReadOrder, options?: SnapshotEntriesOptions): Iterable<LogEntry>
 }
 
 /** A lock-free snapshot of a JSON log (see {@link openJsonSnapshot}). */
-export type JsonSnapshot = LogSnapshot & { readonly format: 'json'; readonly layout: JsonLayout }
+export type JsonSnapshot = LogSnapshot & {
+  readonly format: 'json'
+  readonly layout: JsonLayout
+  /**
+   * The entries written after `position`, oldest first, and the position after them. A JSON log grows at its head and
+   * timestamps strictly increase, so this reads newest first down to the newest timestamp `position` has seen.
+   */
+  since(position: LogPosition): SinceResult
+}
 
 /**
  * Opens a JSON log of any layout (auditrail's gap layout, the Python original's indent-2 array, one line) for a
@@ -120,7 +141,24 @@ export type JsonSnapshot = LogSnapshot & { readonly format: 'json'; readonly lay
  * Throws an `io` AuditrailError naming the file when it cannot be read.
  */
 export function openJsonSnapshot(file: string): JsonSnapshot {
-  return { ...openSnapshot(file, 'sink-json', createJsonEntries), format: 'json' }
+  const snapshot = openSnapshot(file, 'sink-json', createJsonEntries)
+  return {
+    ...snapshot,
+    format: 'json',
+    since(position) {
+      const entries: LogEntry[] = []
+      let newest = position.newest
+      for (const entry of snapshot.entries('newest-first')) {
+        if (entry.kind === 'event') {
+          const micros = parseMicros(entry.event.timestamp)
+          if (micros <= position.newest) break
+          newest = Math.max(newest, micros)
+        }
+        entries.push(entry)
+      }
+      return { entries: entries.reverse(), position: { newest } }
+    },
+  }
 }
 
 /** Reads a JSON log of any layout from `fd` (`size` bytes), streaming in both orders. */
