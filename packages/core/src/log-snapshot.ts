@@ -45,6 +45,12 @@ export interface SnapshotBody {
   singlePass(order: ReadOrder): boolean
   /** Every event and every problem, in `order` (problems a reverse read finds come first). */
   entries(order: ReadOrder, options?: SnapshotEntriesOptions): Iterable<LogEntry>
+  /**
+   * The entries written after `position`, oldest first, and the position after them: each format resumes where its
+   * files grow (JSON at its head, newest first down to the newest timestamp seen; CSV at the row after the last one
+   * read in the same file, or by timestamp in a file renamed over it).
+   */
+  since(position: LogPosition): SinceResult
 }
 
 /**
@@ -66,10 +72,11 @@ export interface LogSnapshot extends SnapshotBody {
 }
 
 /**
- * Opens `file` for a snapshot read, the format's `body` reading its records. Throws an `io` AuditrailError from
+ * Opens `file` for a snapshot read, the format's `body` reading its records (given the descriptor, the size and the
+ * inode of what was opened). Throws an `io` AuditrailError from
  * `component` naming the file when it cannot be read.
  */
-export function openSnapshot<B extends SnapshotBody>(file: string, component: string, body: (fd: number, size: number) => B): LogSnapshot & Omit<B, keyof SnapshotBody> {
+export function openSnapshot<B extends SnapshotBody>(file: string, component: string, body: (fd: number, size: number, ino: number) => B): LogSnapshot & Omit<B, keyof SnapshotBody> {
   let fd: number
   let size: number
   let ino: number
@@ -81,7 +88,7 @@ export function openSnapshot<B extends SnapshotBody>(file: string, component: st
   }
   let records: B
   try {
-    records = body(fd, size)
+    records = body(fd, size, ino)
   } catch (error) {
     fs.closeSync(fd)
     throw error
@@ -106,6 +113,7 @@ export function openSnapshot<B extends SnapshotBody>(file: string, component: st
     bodyStart: records.bodyStart,
     singlePass: (order: ReadOrder) => records.singlePass(order),
     entries: (order: ReadOrder, options?: SnapshotEntriesOptions) => records.entries(order, options),
+    since: (position: LogPosition) => records.since(position),
     lineOf,
     describe: (at: number) => `line ${lineOf(at)} (byte ${at})`,
     close() {

@@ -26,46 +26,35 @@ export interface CsvEntries extends SnapshotBody {
 }
 
 /** A lock-free snapshot of a CSV log (see {@link openCsvSnapshot}). */
-export type CsvSnapshot = LogSnapshot & {
-  readonly format: 'csv'
-  readonly columns: CsvColumns
-  /**
-   * The entries written after `position`, oldest first, and the position after them: from the offset after the last
-   * row read when this is the same file, not shrunk; otherwise (another file renamed over it) every row newer than
-   * `position`'s newest timestamp.
-   */
-  since(position: LogPosition): SinceResult
-}
+export type CsvSnapshot = LogSnapshot & { readonly format: 'csv'; readonly columns: CsvColumns }
 
 /**
  * Opens a CSV log for a lock-free snapshot read: the header checked once, rows streamed in either order in constant
- * memory, resumable at a row (`from`: the `end + 1` of the last row read); problems name their byte, `describe` its
- * line. Throws an `io` AuditrailError naming the file when it cannot be read.
+ * memory, resumable at a row (`from`: the `end + 1` of the last row read; `since`); problems name their byte,
+ * `describe` its line. Throws an `io` AuditrailError naming the file when it cannot be read.
  */
 export function openCsvSnapshot(file: string): CsvSnapshot {
-  const snapshot = openSnapshot(file, 'sink-csv', createCsvEntries)
-  return {
-    ...snapshot,
-    format: 'csv',
-    since(position) {
-      const known = position.file
-      const resume = known !== undefined && known.ino === snapshot.ino && known.next <= snapshot.size ? known.next : snapshot.bodyStart
-      const entries: LogEntry[] = []
-      let newest = position.newest
-      let next = resume
-      for (const entry of snapshot.entries('oldest-first', { from: resume })) {
-        if (entry.kind === 'event') {
-          next = entry.end + 1
-          const micros = parseMicros(entry.event.timestamp)
-          // Rows after the resume point are new; from the start of a replaced file, only those after the newest seen.
-          if (resume === snapshot.bodyStart && micros <= position.newest) continue
-          newest = Math.max(newest, micros)
-        }
-        entries.push(entry)
-      }
-      return { entries, position: { newest, file: { ino: snapshot.ino, next } } }
-    },
+  return { ...openSnapshot(file, 'sink-csv', createCsvEntries), format: 'csv' }
+}
+
+/** The rows after `position` of the file at `ino` (see {@link SnapshotBody.since}). */
+function csvSince(body: Pick<CsvEntries, 'bodyStart' | 'entries'>, size: number, ino: number, position: LogPosition): SinceResult {
+  const known = position.file
+  const resume = known !== undefined && known.ino === ino && known.next <= size ? known.next : body.bodyStart
+  const entries: LogEntry[] = []
+  let newest = position.newest
+  let next = resume
+  for (const entry of body.entries('oldest-first', { from: resume })) {
+    if (entry.kind === 'event') {
+      next = entry.end + 1
+      const micros = parseMicros(entry.event.timestamp)
+      // Rows after the resume point are new; from the start of a replaced file, only those after the newest seen.
+      if (resume === body.bodyStart && micros <= position.newest) continue
+      newest = Math.max(newest, micros)
+    }
+    entries.push(entry)
   }
+  return { entries, position: { newest, file: { ino, next } } }
 }
 
 function rowEntry(bytes: Buffer, start: number, end: number, columns: CsvColumns): LogEntry {
@@ -77,8 +66,8 @@ function rowEntry(bytes: Buffer, start: number, end: number, columns: CsvColumns
   return decodeEntry(fields, start, end)
 }
 
-/** Reads a CSV log from `fd` (`size` bytes): header checked once, rows streamed in either order. */
-export function createCsvEntries(fd: number, size: number): CsvEntries {
+/** Reads a CSV log from `fd` (`size` bytes, inode `ino`, which `since` compares with a position's): header checked once, rows streamed in either order. */
+export function createCsvEntries(fd: number, size: number, ino = 0): CsvEntries {
   const head = readAt(nodeFileIo, fd, 0, Math.min(size, 64 * 1024))
   const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0
   const newline = head.indexOf(0x0a)
@@ -90,7 +79,7 @@ export function createCsvEntries(fd: number, size: number): CsvEntries {
   }
   const bodyStart = size === 0 || headerProblem !== undefined ? size : newline + 1
   const rowColumns = columns ?? SPEC_COLUMNS
-  return {
+  const body: CsvEntries = {
     bodyStart,
     columns: rowColumns,
     singlePass: (order) => order === 'oldest-first',
@@ -105,5 +94,7 @@ export function createCsvEntries(fd: number, size: number): CsvEntries {
       }
       options.progress?.(1)
     },
+    since: (position) => csvSince(body, size, ino, position),
   }
+  return body
 }

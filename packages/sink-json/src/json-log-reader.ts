@@ -125,15 +125,7 @@ export interface JsonEntries extends SnapshotBody {
 }
 
 /** A lock-free snapshot of a JSON log (see {@link openJsonSnapshot}). */
-export type JsonSnapshot = LogSnapshot & {
-  readonly format: 'json'
-  readonly layout: JsonLayout
-  /**
-   * The entries written after `position`, oldest first, and the position after them. A JSON log grows at its head and
-   * timestamps strictly increase, so this reads newest first down to the newest timestamp `position` has seen.
-   */
-  since(position: LogPosition): SinceResult
-}
+export type JsonSnapshot = LogSnapshot & { readonly format: 'json'; readonly layout: JsonLayout }
 
 /**
  * Opens a JSON log of any layout (auditrail's gap layout, the Python original's indent-2 array, one line) for a
@@ -141,30 +133,28 @@ export type JsonSnapshot = LogSnapshot & {
  * Throws an `io` AuditrailError naming the file when it cannot be read.
  */
 export function openJsonSnapshot(file: string): JsonSnapshot {
-  const snapshot = openSnapshot(file, 'sink-json', createJsonEntries)
-  return {
-    ...snapshot,
-    format: 'json',
-    since(position) {
-      const entries: LogEntry[] = []
-      let newest = position.newest
-      for (const entry of snapshot.entries('newest-first')) {
-        if (entry.kind === 'event') {
-          const micros = parseMicros(entry.event.timestamp)
-          if (micros <= position.newest) break
-          newest = Math.max(newest, micros)
-        }
-        entries.push(entry)
-      }
-      return { entries: entries.reverse(), position: { newest } }
-    },
+  return { ...openSnapshot(file, 'sink-json', createJsonEntries), format: 'json' }
+}
+
+/** The events after `position`: the file grows at its head and timestamps strictly increase, so newest first down to it. */
+function jsonSince(entries: Iterable<LogEntry>, position: LogPosition): SinceResult {
+  const fresh: LogEntry[] = []
+  let newest = position.newest
+  for (const entry of entries) {
+    if (entry.kind === 'event') {
+      const micros = parseMicros(entry.event.timestamp)
+      if (micros <= position.newest) break
+      newest = Math.max(newest, micros)
+    }
+    fresh.push(entry)
   }
+  return { entries: fresh.reverse(), position: { newest } }
 }
 
 /** Reads a JSON log of any layout from `fd` (`size` bytes), streaming in both orders. */
 export function createJsonEntries(fd: number, size: number): JsonEntries {
   const layout = detectLayout(fd, size)
-  return {
+  const body: JsonEntries = {
     bodyStart: 0,
     layout,
     singlePass: (order) => layout.kind !== 'array' || order === 'newest-first',
@@ -178,5 +168,7 @@ export function createJsonEntries(fd: number, size: number): JsonEntries {
       } else if (layout.kind === 'array') yield* arrayEntries(fd, layout.start, size, order, progress)
       progress?.(1)
     },
+    since: (position) => jsonSince(body.entries('newest-first'), position),
   }
+  return body
 }
