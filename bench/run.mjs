@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { cleanup } from './measure.mjs'
+import { formatRatio } from './ratio.mjs'
 import { appendScenarios } from './scenarios/append.mjs'
 import { durableScenarios } from './scenarios/durable.mjs'
 import { postgresScenarios } from './scenarios/postgres.mjs'
@@ -66,7 +67,7 @@ try {
 
 const header = '| scenario | median | baseline | ratio | target | met |\n| --- | --- | --- | --- | --- | --- |'
 const lines = rows.map((r) => {
-  const ratio = r.baseline === undefined ? '—' : `${(r.value / r.baseline).toFixed(2)}×`
+  const ratio = r.baseline === undefined ? '—' : formatRatio(r.value, r.baseline)
   const baseline = r.baseline === undefined ? '—' : `${fmt(r.baseline)} (${r.baselineName})`
   return `| ${r.scenario} | ${fmt(r.value, r.unit)} | ${baseline} | ${ratio} | ${r.target} | ${r.ok ? 'yes' : 'NO'} |`
 })

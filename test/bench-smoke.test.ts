@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { expect, it } from 'vitest'
+import { formatRatio } from '../bench/ratio.mjs'
 
 const run = promisify(execFile)
 const bench = fileURLToPath(new URL('../bench/run.mjs', import.meta.url))
@@ -37,3 +38,11 @@ it('pnpm bench --quick runs every scenario and reports each', async () => {
   for (const row of rows) expect(row).toMatch(/\| \d[\d,.]* (µs|ms|MB) \|/)
   expect(stdout).toMatch(/\d+ of \d+ targets met/)
 }, 300_000)
+
+it('the ratio column: two decimals, or how many times faster where two decimals would print 0.00×', () => {
+  expect(formatRatio(3.79, 2.9)).toBe('1.31×')
+  expect(formatRatio(7.02, 92.38)).toBe('0.08×')
+  // The original algorithm's rows of bench/RESULTS.md: 5.49 µs against 2.4 ms, 5.23 µs against 8.5 ms.
+  expect(formatRatio(5.49, 2400)).toBe('≈ 440× faster')
+  expect(formatRatio(5.23, 8500)).toBe('≈ 1,600× faster')
+})

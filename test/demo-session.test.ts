@@ -64,6 +64,18 @@ describe('the demo', () => {
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
     expect(result.stdout).toMatch(/Hash chain verified, seq 1–11; head 11:[0-9a-f]{64}\n/)
     expect(result.stdout).toContain('FAILED checkpoint_restore at ')
+    expect(result.stdout).not.toContain('earlier')
+
+    // Run again in the same directory: the log continues, and the output says so plainly, with the earlier count.
+    const again = runDemo(dir)
+    expect(again.stderr).toBe('')
+    expect(again.status).toBe(0)
+    expect(again.stdout.split('\n')[0]).toBe(`This log continues an earlier run: ${path} already holds 11 earlier events; this session's are appended after them.`)
+    expect(again.stdout).toContain('(For a fresh log, remove that file or set AUDITRAIL_DIR to a new directory.)')
+    expect(again.stdout).toContain('11 events audited over gRPC (format: json)')
+    expect(again.stdout).toContain(`Replayed from ${path} (the 11 earlier events, then this session's):`)
+    expect(again.stdout).toContain(`Log file: ${path} (22 events in all: 11 from earlier runs, 11 from this one)`)
+    expect(again.stdout).toMatch(/Hash chain verified, seq 1–22; head 22:[0-9a-f]{64}\n/)
   })
 
   it('honours AUDIT_LOG_FORMAT=csv and AUDIT_LOG_FORMAT=none', () => {

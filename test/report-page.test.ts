@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { guardFormula } from '@auditrail/sink-csv'
-import { verifyLog } from '../packages/cli/src/verify-log.js'
+import { verifyLog } from '@auditrail/verify'
 import { CHROMIUM, isAvailable, needsTag } from './support/system-requirements.js'
 import { HOSTILE, writeExperimentLog } from './support/report-log.js'
 

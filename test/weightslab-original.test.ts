@@ -121,3 +121,54 @@ it('the fixture is the Python original: importable with the standard library onl
   expect(result.stderr).toBe('')
   expect(result.status).toBe(0)
 })
+
+/**
+ * Our chained writer (with an actor) writes two events, the Python original appends one (the spec's five fields: in
+ * CSV a row of five cells under the wider header), then ours writes one more. Returns what every reader then sees.
+ */
+function pythonAppendsToChained(format: 'json' | 'csv') {
+  const dir = tempDir()
+  const options = { format, integrity: 'sha256-chain', actor: 'ana' } as const
+  const ours = new AuditLogger(dir, 'default', options)
+  ours.logEvent('hp_change', 'success', { changed_params: { lr: 0.1 } })
+  ours.logEvent('pause', 'success', {})
+  ours.close()
+  pythonLogs(dir, format, [{ action_type: 'note_write', status: 'success', details: { note: 'from python' }, error: null }])
+  const afterPython = new AuditLogger(dir, 'default', options)
+  const read = [...afterPython.readEvents({ order: 'oldest-first' })]
+  const verified = verifyLog(dir)
+  afterPython.logEvent('resume', 'success', {})
+  afterPython.close()
+  const final = new AuditLogger(dir, 'default', options)
+  const events = [...final.readEvents({ order: 'oldest-first' })]
+  const summary = final.getLogSummary()
+  final.close()
+  const shape = (e: AuditEvent) => ({ action_type: e.action_type, actor: e.actor, seq: e.seq, chained: e.hash !== undefined })
+  const findings = (result: ReturnType<typeof verifyLog>) => result.findings.map(({ severity, seq, problem }) => ({ severity, seq, problem }))
+  return { dir, read: read.map(shape), verified: findings(verified), events: events.map(shape), summary, final: findings(verifyLog(dir)) }
+}
+
+describe('a hash-chained log the Python original appended to', () => {
+  const json = pythonAppendsToChained('json')
+  const csv = pythonAppendsToChained('csv')
+
+  it.each([['json', json], ['csv', csv]] as const)('%s: the appended event reads as written, unchained, and verify reports it as an insertion', (_format, seen) => {
+    expect(seen.read).toEqual([
+      { action_type: 'hp_change', actor: 'ana', seq: 1, chained: true },
+      { action_type: 'pause', actor: 'ana', seq: 2, chained: true },
+      { action_type: 'note_write', actor: undefined, seq: undefined, chained: false },
+    ])
+    expect(seen.verified).toContainEqual({ severity: 'error', seq: 3, problem: 'unchained' })
+    const cli = runCli(['verify', seen.dir])
+    expect(cli.code).toBe(1)
+    expect(cli.stdout + cli.stderr).toContain('without seq and hash')
+    expect(seen.summary.total_events).toBe(4)
+  })
+
+  it('a chained writer treats the row in CSV exactly as the event in JSON', () => {
+    expect(csv.read).toEqual(json.read)
+    expect(csv.verified).toEqual(json.verified)
+    expect(csv.events).toEqual(json.events)
+    expect(csv.final).toEqual(json.final)
+  })
+})

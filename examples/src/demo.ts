@@ -40,10 +40,17 @@ const session: readonly Step[] = [
 ]
 
 const logger = new AuditLogger(process.env['AUDITRAIL_DIR'] ?? 'root_experiment', 'demo-resnet18', { integrity: 'sha256-chain' })
+// A rerun appends to the log the last run left (an audit log is never started afresh behind the user's back): say so,
+// or the totals below (the file's) would silently disagree with this session's.
+const earlier = logger.logPath === undefined ? 0 : logger.getLogSummary().total_events
 const audited: AuditEvent[] = []
 logger.events$.subscribe((event) => audited.push(event))
 const server = await startExperimentServer({ logger, port })
 const client = createExperimentClient(server.address, {}, { user: 'ana@lab' })
+if (earlier > 0) {
+  console.log(`This log continues an earlier run: ${logger.logPath} already holds ${earlier} earlier event${earlier === 1 ? '' : 's'}; this session's are appended after them.`)
+  console.log(`  (For a fresh log, remove that file or set AUDITRAIL_DIR to a new directory.)\n`)
+}
 console.log(`ExperimentService (gRPC) listening on ${server.address}; playing ana@lab's session through a real client:`)
 
 for (const step of session) {
@@ -71,12 +78,13 @@ console.log(`  data:            ${state.sample_count} samples, ${state.discarded
 console.log(`  evaluations:     ${state.evaluations.map((e) => `${e.split_name} loss ${e.loss} accuracy ${e.accuracy}`).join('; ')}`)
 console.log(`  notes:           ${state.notes.map((n) => `${n.plot_name}@${n.point_id}: ${n.note}`).join('; ')}`)
 // ...and as @auditrail/replay rebuilds it from the log alone (from this session's events when nothing is written).
-console.log(`\nReplayed from ${logger.logPath ?? 'the session\'s events'}:`)
+console.log(`\nReplayed from ${logger.logPath ?? 'the session\'s events'}${earlier > 0 ? ` (the ${earlier} earlier events, then this session's)` : ''}:`)
 for (const line of describeReplayedState(logger.logPath === undefined ? audited : logger.readEvents({ order: 'oldest-first' }))) console.log(line)
 
 if (logger.logPath === undefined) console.log('\nNo file written (AUDIT_LOG_FORMAT=none).')
 else {
-  console.log(`\nLog file: ${logger.logPath} (${logger.getLogSummary().total_events} events in all)`)
+  const total = logger.getLogSummary().total_events
+  console.log(`\nLog file: ${logger.logPath} (${total} events in all${earlier > 0 ? `: ${earlier} from earlier runs, ${total - earlier} from this one` : ''})`)
   const verified = verifyLog(logger.logPath)
   const head = verified.chain?.head
   console.log(

@@ -1,6 +1,6 @@
 export { AuditLogger } from './audit-logger.js'
-export { verifyLog } from '@auditrail/cli'
-export type { VerifyFinding, VerifyLogOptions, VerifyLogResult } from '@auditrail/cli'
+export { verifyLog } from '@auditrail/verify'
+export type { VerifyFinding, VerifyLogOptions, VerifyLogResult } from '@auditrail/verify'
 export type { AuditLoggerOptions } from './audit-logger.js'
 export {
   AuditrailError,

@@ -1,17 +1,26 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { AuditrailError } from '@auditrail/core'
+import { writeCsvLogFile, type EventSource } from '@auditrail/sink-csv'
+import { writeJsonLogFile } from '@auditrail/sink-json'
+import { openLogAt, readEvents, formatOfName, type LogFormat } from '@auditrail/verify'
 import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples } from './command-help.js'
-import { writeLogFile } from './log-file-writer.js'
-import { openLogAt, readEvents } from './log-reader.js'
-import { formatOfName } from './log-target.js'
 import { isPostgresTarget, withPostgresExport } from './postgres-target.js'
 import { createProgressBar } from './progress-bar.js'
 
 /** Logs from this size on get a progress bar (when stderr is a TTY): smaller ones convert in a blink. */
 const PROGRESS_MIN_BYTES = 1 << 20
+
+/**
+ * Writes `events` to `file` as a whole new log of `format`, atomically, with that format package's writer: JSON in the
+ * sink's own gap layout (its gap about `sizeHint` bytes), CSV with the columns the events need. Returns the count.
+ */
+export function writeLogFile(file: string, format: LogFormat, events: EventSource, sizeHint?: number): number {
+  if (format === 'csv') return writeCsvLogFile(file, events)
+  return writeJsonLogFile(file, typeof events === 'function' ? events() : events, sizeHint === undefined ? {} : { sizeHint })
+}
 
 /** `auditrail convert`: JSON ↔ CSV (or a re-layout within one format), every event kept, atomically. */
 export function createConvertCommand(context: CliContext): Command {
@@ -42,7 +51,7 @@ export function createConvertCommand(context: CliContext): Command {
           const order = format === 'json' ? 'newest-first' : 'oldest-first'
           // A function, not one stream: CSV output starts with the first event's columns, and should a later event need
           // more (actor, seq,hash), the writer begins again and reads the log anew with the wider columns.
-          events = writeLogFile(out, format, () => readEvents(reader, order, bar === undefined ? {} : { progress: (f) => bar.update(f) }))
+          events = writeLogFile(out, format, () => readEvents(reader, order, bar === undefined ? {} : { progress: (f) => bar.update(f) }), reader.size)
         } finally {
           bar?.done()
         }

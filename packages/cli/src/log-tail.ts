@@ -1,24 +1,18 @@
 import * as fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseMicros, type AuditEvent } from '@auditrail/core'
-import { checkedEntries, openLogReader, type LogReader } from './log-reader.js'
-import { resolveLogTarget, type LogTarget } from './log-target.js'
+import { parseMicros, type AuditEvent, type LogPosition } from '@auditrail/core'
+import { checkedEntries, openLogReader, type LogReader, resolveLogTarget, type LogTarget } from '@auditrail/verify'
 import { createRingBuffer } from './ring-buffer.js'
 
-/** Where a follower is: the newest event seen, and for CSV the offset after the last complete row and its file. */
+/** Where a follower is: the format reader's position (the newest event seen; for CSV, the file and the offset after its last row). */
 export interface TailCursor {
-  newest: number
-  csv?: { ino: number; next: number }
+  position: LogPosition
 }
 
 /** The last events of a log, oldest first, and the cursor to follow it from. */
 export interface LogTail {
   readonly events: AuditEvent[]
   readonly cursor: TailCursor
-}
-
-function inode(file: string): number {
-  return fs.statSync(file).ino
 }
 
 /** Reads the last `count` events in one pass: newest first from a JSON log, through a ring from a CSV log. */
@@ -31,7 +25,7 @@ export function readLogTail(reader: LogReader, count: number): LogTail {
       if (events.length >= count) break
       events.push(event)
     }
-    return { events: events.reverse(), cursor: { newest } }
+    return { events: events.reverse(), cursor: { position: { newest } } }
   }
   const ring = createRingBuffer<AuditEvent>(count)
   let newest = Number.NEGATIVE_INFINITY
@@ -41,33 +35,17 @@ export function readLogTail(reader: LogReader, count: number): LogTail {
     newest = Math.max(newest, parseMicros(event.timestamp))
     next = end + 1
   }
-  return { events: ring.toArray(), cursor: { newest, csv: { ino: inode(reader.file), next } } }
+  return { events: ring.toArray(), cursor: { position: { newest, file: { ino: reader.ino, next } } } }
 }
 
-/** Events written since `cursor`, oldest first; advances the cursor. */
+/** Events written since `cursor`, oldest first, read by the format's own reader; advances the cursor. */
 function readNew(target: LogTarget, cursor: TailCursor): AuditEvent[] {
   const reader = openLogReader(target)
   try {
-    const fresh: AuditEvent[] = []
-    if (target.format === 'json') {
-      // The JSON log grows at its head and timestamps strictly increase: read newest first up to the last seen.
-      for (const { event } of checkedEntries(reader, reader.entries('newest-first'))) {
-        if (parseMicros(event.timestamp) <= cursor.newest) break
-        fresh.push(event)
-      }
-      fresh.reverse()
-    } else {
-      const ino = inode(target.file)
-      // Same file, not shrunk: read only the rows appended since. Otherwise it was replaced: read it all.
-      const resume = cursor.csv !== undefined && cursor.csv.ino === ino && cursor.csv.next <= reader.size ? cursor.csv.next : reader.bodyStart
-      let next = resume
-      for (const { event, end } of checkedEntries(reader, reader.entries('oldest-first', { from: resume }))) {
-        next = end + 1
-        if (parseMicros(event.timestamp) > cursor.newest || resume !== reader.bodyStart) fresh.push(event)
-      }
-      cursor.csv = { ino, next }
-    }
-    for (const event of fresh) cursor.newest = Math.max(cursor.newest, parseMicros(event.timestamp))
+    const since = reader.since(cursor.position)
+    const fresh = [...checkedEntries(reader, since.entries)].map((entry) => entry.event)
+    // Only once every new entry checked: a read that throws leaves the cursor where it was, for the next poll.
+    cursor.position = since.position
     return fresh
   } finally {
     reader.close()

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { AuditrailError, formatMicros, parseChainHead, type AuditEvent, type HmacKey } from '@auditrail/core'
 import { createPostgresReader, DEFAULT_TABLE, parseConnectionTarget, tableNames, type PostgresEventFilter, type PostgresReader } from '@auditrail/sink-postgres'
 import type { EventFilterOptions } from './event-filter.js'
-import type { VerifyFinding, VerifyLogResult } from './verify-log.js'
+import type { VerifyFinding, VerifyLogResult } from '@auditrail/verify'
 
 /** `postgres://…` or `postgresql://…`: a shared trail in PostgreSQL rather than a file. */
 export function isPostgresTarget(log: string): boolean {

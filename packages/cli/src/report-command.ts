@@ -4,11 +4,9 @@ import { collectReport, renderReport, type ReportOptions } from '@auditrail/repo
 import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
-import { openLogAt, type LogReader } from './log-reader.js'
-import { DEFAULT_TARGET } from './log-target.js'
+import { openLogAt, type LogReader, DEFAULT_TARGET, verifyLog } from '@auditrail/verify'
 import { isPostgresTarget, openPostgresTarget, verifyPostgres } from './postgres-target.js'
 import { parsePositive } from './option-parsers.js'
-import { verifyLog } from './verify-log.js'
 
 /** Every event that decodes, oldest first: a damaged line is the verification's finding, shown at the page's top, not a reason to show nothing. */
 function* decodedEvents(reader: LogReader): Generator<AuditEvent> {

@@ -1,11 +1,10 @@
 import * as http from 'node:http'
-import { parseMicros, type AuditEvent } from '@auditrail/core'
+import { parseMicros, START_POSITION, type AuditEvent } from '@auditrail/core'
 import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
-import { openLogAt } from './log-reader.js'
+import { openLogAt, DEFAULT_TARGET, resolveLogTarget } from '@auditrail/verify'
 import { followLog, readLogTail, type TailCursor } from './log-tail.js'
-import { DEFAULT_TARGET, resolveLogTarget } from './log-target.js'
 import { parseCount, parsePositive } from './option-parsers.js'
 import { followPostgres, isPostgresTarget, parsePostgresTarget } from './postgres-target.js'
 import { buildReportPage } from './report-command.js'
@@ -48,7 +47,7 @@ export function createServeCommand(context: CliContext): Command {
       const postgres = isPostgresTarget(log)
       const target = postgres ? undefined : resolveLogTarget(log)
       const shown = target?.file ?? parsePostgresTarget(log).display
-      let cursor: TailCursor = { newest: Number.NEGATIVE_INFINITY }
+      let cursor: TailCursor = { position: START_POSITION }
       if (!postgres) {
         const reader = openLogAt(log)
         try {

@@ -4,8 +4,7 @@ import { shipLog, type ShippedEvent, type ShipSource } from '@auditrail/sink-pos
 import { Command, InvalidArgumentError } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
-import { openLogAt, readEvents } from './log-reader.js'
-import { resolveLogTarget } from './log-target.js'
+import { openLogAt, readEvents, resolveLogTarget } from '@auditrail/verify'
 
 /** Events handed to the shipper at once when reading a file (its batches may be smaller). */
 const CHUNK = 5000

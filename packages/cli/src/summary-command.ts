@@ -3,9 +3,8 @@ import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { formatDuration } from './duration.js'
-import { openLogAt, readEvents } from './log-reader.js'
+import { openLogAt, readEvents, DEFAULT_TARGET } from '@auditrail/verify'
 import { summarizeLog, type SummaryResult } from './log-summary.js'
-import { DEFAULT_TARGET } from './log-target.js'
 import { isPostgresTarget, openPostgresTarget } from './postgres-target.js'
 
 function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string[] {

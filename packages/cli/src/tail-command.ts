@@ -1,13 +1,12 @@
 import * as fs from 'node:fs'
-import type { AuditEvent } from '@auditrail/core'
+import { START_POSITION, type AuditEvent } from '@auditrail/core'
 import { csvColumns, type CsvColumns } from '@auditrail/sink-csv'
 import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { addEventFormatOptions, createEventOutput, csvColumnsOf, eventFormatOf, type EventFormat, type EventOutput } from './event-output.js'
-import { openLogReader } from './log-reader.js'
+import { openLogReader, DEFAULT_TARGET, resolveLogTarget, type LogTarget } from '@auditrail/verify'
 import { followLog, readLogTail, type TailCursor } from './log-tail.js'
-import { DEFAULT_TARGET, resolveLogTarget, type LogTarget } from './log-target.js'
 import { parseCount, parsePositive } from './option-parsers.js'
 import { followPostgres, isPostgresTarget } from './postgres-target.js'
 
@@ -60,7 +59,7 @@ export function createTailCommand(context: CliContext): Command {
       let failure: unknown
       try {
         let target: LogTarget | undefined
-        let cursor: TailCursor = { newest: Number.NEGATIVE_INFINITY }
+        let cursor: TailCursor = { position: START_POSITION }
         try {
           target = resolveLogTarget(log)
         } catch (error) {

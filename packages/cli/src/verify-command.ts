@@ -3,9 +3,8 @@ import { AuditrailError, formatChainHead, ioError, type HmacKey } from '@auditra
 import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
-import { DEFAULT_TARGET } from './log-target.js'
+import { DEFAULT_TARGET, verifyLog, type VerifyFinding } from '@auditrail/verify'
 import { isPostgresTarget, verifyPostgres } from './postgres-target.js'
-import { verifyLog, type VerifyFinding } from './verify-log.js'
 
 /** One problem `verify` found, where it is (the JSON form of `--json`). */
 export type Finding = VerifyFinding

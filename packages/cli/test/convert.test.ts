@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AuditLogger } from 'auditrail'
 import { describe, expect, test } from 'vitest'
@@ -26,10 +26,15 @@ describe('auditrail convert', () => {
     const result = runCli(['convert', join(csvDir, 'audit_log.csv'), out, '--json'])
     expect(JSON.parse(result.stdout)).toEqual({ input: join(csvDir, 'audit_log.csv'), output: out, from: 'csv', to: 'json', events: 18 })
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual([...events].reverse())
+    // The JSON sink's own layout ('[', its header's magic, a gap), so its first append is one write into the gap, not
+    // a rewrite: the file keeps its inode and grows by nothing.
+    expect(readFileSync(out, 'latin1').startsWith('[\t \t  \t \t')).toBe(true)
+    const before = statSync(out)
     const logger = new AuditLogger(jsonDir, 'continued', { format: 'json' })
     const next = logger.logEvent('resume', 'success', { step: 1300 })
     expect([...logger.readEvents()]).toEqual([next, ...[...events].reverse()])
     logger.close()
+    expect(statSync(out)).toMatchObject({ ino: before.ino, size: before.size })
     expect(runCli(['verify', jsonDir]).code).toBe(0)
   })
 
@@ -78,7 +83,7 @@ describe('auditrail convert', () => {
     const out = join(dir, 'extra.csv')
     const result = runCli(['convert', file, out])
     expect(result.code).toBe(2)
-    expect(result.stderr).toBe(`[auditrail] [cli] the event at 2026-05-27T14:30:00.000000Z has fields CSV has no column for (user); nothing written (${out})\n`)
+    expect(result.stderr).toBe(`[auditrail] [sink-csv] the event at 2026-05-27T14:30:00.000000Z has fields CSV has no column for (user); nothing written (${out})\n`)
     expect(existsSync(out)).toBe(false)
   })
 })

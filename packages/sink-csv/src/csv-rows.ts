@@ -1,48 +1,45 @@
 import { AuditrailError, decodeParsedAuditEvent, type AuditEvent } from '@auditrail/core'
-import { parse } from 'csv-parse/sync'
+import { parseCsvRecordAt, type CsvCell } from './csv-cells.js'
 import { EXPECTED_HEADER, parseHeader, type CsvColumns } from './csv-columns.js'
-import { cellQuoted, rowFields } from './csv-row-fields.js'
+import { rowFields } from './csv-row-fields.js'
 
 /**
  * Parses CSV text (header included) into events, oldest first. The header decides the columns (one of the four
- * {@link CsvColumns}); every row must have exactly that many cells and decode. Errors name the file and the record.
+ * {@link CsvColumns}); every row must have that many cells (or the spec's five) and decode. Errors name the file and the record.
  */
 export function parseRows(text: string, file: string): AuditEvent[] {
-  const records = parseCsv(text, file)
-  const header = records[0]?.record
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  const records = parseRecords(body, file, (i) => `record ${i + 1}`)
+  const header = records[0]
   if (header === undefined) return []
-  const columns = parseHeader(header.join(','))
+  const columns = parseHeader(header.map((cell) => cell.value).join(','))
   if (columns === undefined) throw corrupt(file, `line 1: expected the header ${EXPECTED_HEADER}`)
   return records.slice(1).map((row, i) => toEvent(row, columns, file, `record ${i + 2}`))
 }
 
 /** Parses data rows only (no header) of a file with `columns`; `position(i)` names the i-th row in errors. */
 export function parseDataRows(text: string, columns: CsvColumns, file: string, position: (index: number) => string): AuditEvent[] {
-  return parseCsv(text, file).map((row, i) => toEvent(row, columns, file, position(i)))
+  return parseRecords(text, file, position).map((row, i) => toEvent(row, columns, file, position(i)))
 }
 
 function corrupt(file: string, message: string, cause?: unknown): AuditrailError {
   return new AuditrailError('corrupt', `${message}; the file is left untouched`, { component: 'sink-csv', file, cause })
 }
 
-interface ParsedRecord {
-  readonly record: string[]
-  readonly raw: string
-}
-
-function parseCsv(text: string, file: string): ParsedRecord[] {
-  try {
-    // `raw` rather than a cast callback (3× slower): it tells a quoted empty error `""` from an empty cell.
-    return parse(text, { raw: true, relax_column_count: true, bom: true }) as unknown as ParsedRecord[]
-  } catch (error) {
-    throw corrupt(file, `not valid CSV (${(error as Error).message})`, error)
+/** Every record of `text` (whole records, as `recordChunks` yields them), with the cell parser the snapshot reader uses. */
+function parseRecords(text: string, file: string, position: (index: number) => string): CsvCell[][] {
+  const records: CsvCell[][] = []
+  for (let at = 0; at < text.length; ) {
+    const record = parseCsvRecordAt(text, at)
+    if ('error' in record) throw corrupt(file, `${position(records.length)}: not valid CSV (${record.error})`)
+    records.push(record.cells)
+    at = record.next
   }
+  return records
 }
 
-function toEvent({ record: row, raw }: ParsedRecord, columns: CsvColumns, file: string, position: string): AuditEvent {
-  // Only an empty error cell needs its raw text: as the last cell (the spec's five columns), a look at the row's end.
-  const errorQuoted = row[4] === '' && (columns.names.length === 5 ? raw.trimEnd().endsWith(',""') : cellQuoted(raw, 4))
-  const fields = rowFields(row, columns, errorQuoted)
+function toEvent(row: readonly CsvCell[], columns: CsvColumns, file: string, position: string): AuditEvent {
+  const fields = rowFields(row.map((cell) => cell.value), columns, row[4]?.quoted === true)
   if (typeof fields === 'string') throw corrupt(file, `${position}: ${fields}`)
   const decoded = decodeParsedAuditEvent(fields, { component: 'sink-csv', file, position })
   if (decoded._tag === 'Left') throw decoded.left

@@ -44,7 +44,7 @@ export function lastRecordStart(io: FileIo, fd: number, start: number, end: numb
 
 /**
  * Splits `[start, end)` (both record boundaries) into chunks of whole records of about a megabyte,
- * front to back or back to front, so each chunk can be handed to csv-parse on its own.
+ * front to back or back to front, so each chunk can be parsed on its own.
  */
 export function* recordChunks(io: FileIo, fd: number, start: number, end: number, backward: boolean): Generator<{ text: string; offset: number }> {
   if (!backward) {

@@ -6,6 +6,8 @@ const QUOTE = 0x22
 const COMMA = 0x2c
 const CR = 0x0d
 const LF = 0x0a
+/** Cells of a row of the spec's five columns, as the Python original writes every row. */
+const SPEC_CELLS = 5
 
 /**
  * For each cell position of a `from` row (0 … cells, the last meaning the row's end), how many empty cells go
@@ -27,8 +29,8 @@ function insertions(from: CsvColumns, to: CsvColumns): number[] {
  * empty cell for every column of `to` that `from` lacks, at that column's place, and is otherwise byte for byte
  * what it was (its own CRLF or LF ending included). Works on bytes, so no UTF-8 is decoded or re-encoded; finds
  * cells by quote parity (in RFC 4180 a `"` only opens, closes or doubles inside a quoted cell). `write` is called
- * with the output in pieces of about a megabyte. A row with other than `from`'s number of cells gets `refuse`d
- * with its record number (the header is record 1); what was written by then is the caller's to discard.
+ * with the output in pieces of about a megabyte. A row with other than `from`'s number of cells (or the spec's five)
+ * gets `refuse`d with its record number (the header is record 1); what was written by then is the caller's to discard.
  */
 export function widenRows(
   io: FileIo,
@@ -42,6 +44,7 @@ export function widenRows(
   const inserts = insertions(from, to)
   const commas = inserts.map((n) => Buffer.from(','.repeat(n)))
   const cellCount = from.names.length
+  const shortTail = Buffer.from(','.repeat(to.names.length - SPEC_CELLS))
   let pieces: Buffer[] = []
   let pending = 0
   const emit = (bytes: Buffer): void => {
@@ -76,10 +79,13 @@ export function widenRows(
           copied = i
         }
       } else if (byte === LF) {
-        if (cell + 1 !== cellCount) throw refuse(`record ${record}: expected ${cellCount} cells, got ${cell + 1} (the header's columns: ${from.names.join(',')})`)
+        // A row of the spec's five under a wider header (the Python original appended it) reads with the others
+        // empty, so it widens to all of `to`'s cells: its first five have no insertions before them.
+        const pythonRow = cell + 1 === SPEC_CELLS && cellCount > SPEC_CELLS
+        if (cell + 1 !== cellCount && !pythonRow) throw refuse(`record ${record}: expected ${cellCount} cells, got ${cell + 1} (the header's columns: ${from.names.join(',')})`)
         const rowEnd = i > 0 && block[i - 1] === CR ? i - 1 : i
         emit(block.subarray(copied, rowEnd))
-        emit(commas[cellCount] as Buffer)
+        emit(pythonRow ? shortTail : (commas[cellCount] as Buffer))
         copied = rowEnd
         cell = 0
         record++

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -209,9 +210,39 @@ describe('CSV sink: upgrading a file to more columns', () => {
   })
 })
 
+describe("CSV sink: rows of the spec's five cells under a wider header (the Python original appends them)", () => {
+  it.each([
+    ['+actor', H.actor, `${ts(0)},pause,success,"{""step"":0}",,ana`, [event(0, { actor: 'ana' })]],
+    ['+seq,hash', H.chain, `${ts(0)},pause,success,"{""step"":0}",,1,${HASH('a')}`, [event(0, { seq: 1, hash: HASH('a') })]],
+    ['+actor,seq,hash', H.both, `${ts(0)},pause,success,"{""step"":0}",,ana,1,${HASH('a')}`, [event(0, { actor: 'ana', seq: 1, hash: HASH('a') })]],
+  ])('under %s: read with the other cells empty, as csv.DictReader does; summarized, and widened with them', (_, header, ours, oursEvents) => {
+    const python = [`${ts(1)},tag_add,failed,"{""tag_name"":""x""}",no disk`, `${ts(2)},pause,success,,""`]
+    const { dir, file } = logFile(`${header}\r\n${ours}\r\n${python.map((r) => `${r}\r\n`).join('')}`)
+    const expected = [...oursEvents, event(1, { action_type: 'tag_add', status: 'failed', details: { tag_name: 'x' }, error: 'no disk' }), event(2, { details: {}, error: '' })]
+    expect(readAll(dir)).toEqual(expected)
+    const sink = createCsvSink({ rootLogDir: dir })
+    expect(sink.summarize?.()).toEqual({ total_events: 3, by_action_type: { pause: 2, tag_add: 1 }, by_status: { failed: 1, success: 2 } })
+    expect(sink.head?.()).toEqual(expected[2])
+    sink.close()
+    // Python's csv.DictReader reads the same rows, the missing columns as None (our reader: no field).
+    const script = 'import csv, json, sys\nwith open(sys.argv[1], newline="", encoding="utf-8") as f:\n    print(json.dumps(list(csv.DictReader(f))))'
+    const dicts = JSON.parse(execFileSync('python3', ['-c', script, file], { encoding: 'utf8' })) as Record<string, string | null>[]
+    expect(dicts.map((row) => [row['timestamp'], row['action_type'], row['error']])).toEqual(expected.map((e) => [e.timestamp, e.action_type, e.error ?? '']))
+    expect(dicts.slice(1).map((row) => header.split(',').slice(5).map((column) => row[column]))).toEqual([1, 2].map(() => header.split(',').slice(5).map(() => null)))
+    if (header === H.both) return
+    // A writer that needs every column widens the file: the Python rows get all the missing cells.
+    const next = event(3, { actor: 'bo', seq: 9, hash: HASH('d') })
+    writeAll(dir, [next])
+    const rows = readText(file).split('\r\n')
+    expect(rows[0]).toBe(H.both)
+    expect(rows.slice(2, 4)).toEqual(python.map((row) => `${row},,,`))
+    expect(readAll(dir)).toEqual([...expected, next])
+  })
+})
+
 describe('CSV sink: rows and headers it refuses', () => {
   it.each([
-    ['a missing cell', H.actor, `${ts(0)},pause,success,,`, 'expected 6 cells, got 5'],
+    ['a missing cell', H.actor, `${ts(0)},pause,success,`, 'expected 6 cells, got 4'],
     ['an extra cell', H.actor, `${ts(0)},pause,success,,,ana,x`, 'expected 6 cells, got 7'],
     ['a missing cell', H.both, `${ts(0)},pause,success,,,ana,1`, 'expected 8 cells, got 7'],
     ['an extra cell', H.spec, `${ts(0)},pause,success,,,ana`, 'expected 5 cells, got 6'],

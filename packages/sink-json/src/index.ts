@@ -1,3 +1,7 @@
 export { createJsonSink, JSON_LOG_FILE } from './json-sink.js'
 export type { JsonSink, JsonSinkOptions } from './json-sink.js'
 export type { RegrowthMode, RegrowthOptions } from './regrow-job.js'
+export { openJsonSnapshot, createJsonEntries } from './json-log-reader.js'
+export type { JsonEntries, JsonLayout, JsonSnapshot } from './json-log-reader.js'
+export { writeJsonLogFile } from './json-file-writer.js'
+export type { WriteJsonLogOptions } from './json-file-writer.js'

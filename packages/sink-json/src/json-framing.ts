@@ -1,4 +1,4 @@
-import type { Framing, Mark } from './record-stream.js'
+import type { Framing, Mark } from '@auditrail/core'
 
 /** Where the scanner is, outside strings and nested values. */
 type Expect = 'open' | 'first' | 'value' | 'comma' | 'done' | 'junk'

@@ -1,4 +1,4 @@
-import { readAt, nodeFileIo } from '@auditrail/core'
+import { nodeFileIo, readAt } from './file-io.js'
 
 /** Bytes read at a time; also the spacing of the checkpoints a reverse read keeps. */
 export const BLOCK = 1 << 20

@@ -1,4 +1,4 @@
-import type { Framing } from './record-stream.js'
+import type { Framing } from '@auditrail/core'
 
 /** The CSV scanner's state at a byte: immutable, so a reverse read can checkpoint it. */
 export interface CsvScanState {

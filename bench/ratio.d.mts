@@ -1,0 +1,2 @@
+/** `value / baseline` as `1.31×`, or `≈ N× faster` where two decimals would print `0.00×`. */
+export declare function formatRatio(value: number, baseline: number): string

@@ -1,0 +1,100 @@
+import {
+  decodeEntry,
+  nodeFileIo,
+  openSnapshot,
+  parseMicros,
+  readAt,
+  streamRecords,
+  type LogEntry,
+  type LogPosition,
+  type LogSnapshot,
+  type SinceResult,
+  type SnapshotBody,
+} from '@auditrail/core'
+import { parseCsvRecord } from './csv-cells.js'
+import { EXPECTED_HEADER, parseHeader, SPEC_COLUMNS, type CsvColumns } from './csv-columns.js'
+import { csvFraming } from './csv-framing.js'
+import { rowFields } from './csv-row-fields.js'
+
+/**
+ * The events of a CSV log, oldest first being its file order: one pass oldest first, two newest first; `bodyStart`
+ * is the first row's offset (after the header; 0 for an empty file), `entries`' `from` a row start to resume at.
+ */
+export interface CsvEntries extends SnapshotBody {
+  /** The columns its header names (the spec's five for an empty file or a bad header). */
+  readonly columns: CsvColumns
+}
+
+/** A lock-free snapshot of a CSV log (see {@link openCsvSnapshot}). */
+export type CsvSnapshot = LogSnapshot & { readonly format: 'csv'; readonly columns: CsvColumns }
+
+/**
+ * Opens a CSV log for a lock-free snapshot read: the header checked once, rows streamed in either order in constant
+ * memory, resumable at a row (`from`: the `end + 1` of the last row read; `since`); problems name their byte,
+ * `describe` its line. Throws an `io` AuditrailError naming the file when it cannot be read.
+ */
+export function openCsvSnapshot(file: string): CsvSnapshot {
+  return { ...openSnapshot(file, 'sink-csv', createCsvEntries), format: 'csv' }
+}
+
+/** The rows after `position` of the file at `ino` (see {@link SnapshotBody.since}). */
+function csvSince(body: Pick<CsvEntries, 'bodyStart' | 'entries'>, size: number, ino: number, position: LogPosition): SinceResult {
+  const known = position.file
+  const resume = known !== undefined && known.ino === ino && known.next <= size ? known.next : body.bodyStart
+  const entries: LogEntry[] = []
+  let newest = position.newest
+  let next = resume
+  for (const entry of body.entries('oldest-first', { from: resume })) {
+    if (entry.kind === 'event') {
+      next = entry.end + 1
+      const micros = parseMicros(entry.event.timestamp)
+      // Rows after the resume point are new; from the start of a replaced file, only those after the newest seen.
+      if (resume === body.bodyStart && micros <= position.newest) continue
+      newest = Math.max(newest, micros)
+    }
+    entries.push(entry)
+  }
+  return { entries, position: { newest, file: { ino, next } } }
+}
+
+function rowEntry(bytes: Buffer, start: number, end: number, columns: CsvColumns): LogEntry {
+  const cells = parseCsvRecord(bytes.toString('utf8').replace(/\r$/, ''))
+  if (typeof cells === 'string') return { kind: 'problem', severity: 'error', at: start, message: cells }
+  // sink-csv's rules: the header's cell count, empty extra cells absent, the formula guard undone, `""` the empty error.
+  const fields = rowFields(cells.map((cell) => cell.value), columns, cells[4]?.quoted === true)
+  if (typeof fields === 'string') return { kind: 'problem', severity: 'error', at: start, message: fields }
+  return decodeEntry(fields, start, end)
+}
+
+/** Reads a CSV log from `fd` (`size` bytes, inode `ino`, which `since` compares with a position's): header checked once, rows streamed in either order. */
+export function createCsvEntries(fd: number, size: number, ino = 0): CsvEntries {
+  const head = readAt(nodeFileIo, fd, 0, Math.min(size, 64 * 1024))
+  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0
+  const newline = head.indexOf(0x0a)
+  let headerProblem: LogEntry | undefined
+  const columns = newline < 0 ? undefined : parseHeader(head.toString('utf8', bom, newline).replace(/\r$/, ''))
+  if (size > 0 && columns === undefined) {
+    const why = newline < 0 && parseHeader(head.toString('utf8', bom).replace(/\r$/, '')) !== undefined ? 'the header is not ended by a line break' : `expected the header ${EXPECTED_HEADER}`
+    headerProblem = { kind: 'problem', severity: 'error', at: 0, message: why }
+  }
+  const bodyStart = size === 0 || headerProblem !== undefined ? size : newline + 1
+  const rowColumns = columns ?? SPEC_COLUMNS
+  const body: CsvEntries = {
+    bodyStart,
+    columns: rowColumns,
+    singlePass: (order) => order === 'oldest-first',
+    *entries(order, options = {}) {
+      if (headerProblem !== undefined) {
+        yield headerProblem
+        return
+      }
+      const from = options.from ?? bodyStart
+      for (const item of streamRecords(fd, csvFraming, from, size, order === 'oldest-first' ? 'forward' : 'reverse', options.progress)) {
+        yield item.kind === 'problem' ? item : rowEntry(item.bytes, item.start, item.end, rowColumns)
+      }
+      options.progress?.(1)
+    },
+    since: (position) => csvSince(body, size, ino, position),
+  }
+  return body
+}

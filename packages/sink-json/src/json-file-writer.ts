@@ -1,0 +1,33 @@
+import { createBufferedFileWriter, nodeFileIo, replaceFile, type AuditEvent } from '@auditrail/core'
+import { writeGapPrefix } from './gap-file.js'
+import { LAYOUT_TAIL, gapFor } from './json-layout.js'
+
+/** Options of {@link writeJsonLogFile}. */
+export interface WriteJsonLogOptions {
+  /**
+   * About how many bytes the events take (a converted log's size will do): the gap before them is made as large, as
+   * the sink's own rewrites make it, so appends go on for as long before the first regrowth. Default: the minimum gap.
+   */
+  readonly sizeHint?: number
+}
+
+/**
+ * Writes `events` to `file` as a whole new JSON log in the JSON sink's own layout — `[`, a clean header, a gap, one
+ * compact event per line in the order given (newest first is the spec's), `]` — atomically (temporary file, fsync,
+ * rename): readers see the old file or the complete new one. The sink appends to it at once, with no rewrite first.
+ * The events are streamed: memory does not grow with their number. Returns the count; on a throw `file` is as it was.
+ */
+export function writeJsonLogFile(file: string, events: Iterable<AuditEvent>, options: WriteJsonLogOptions = {}): number {
+  let count = 0
+  replaceFile(nodeFileIo, file, true, (fd) => {
+    // The gap is laid down first, so its size is chosen before the events are read: from the hint, not their count.
+    const out = createBufferedFileWriter(nodeFileIo, fd, writeGapPrefix(nodeFileIo, fd, gapFor(options.sizeHint ?? 0, 0)))
+    for (const event of events) {
+      out.put(`${count === 0 ? '\n' : ',\n'}${JSON.stringify(event)}`)
+      count++
+    }
+    out.put(LAYOUT_TAIL)
+    out.flush()
+  })
+  return count
+}

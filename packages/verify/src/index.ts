@@ -1,0 +1,7 @@
+export { verifyLog } from './verify-log.js'
+export type { VerifyFinding, VerifyLogOptions, VerifyLogResult } from './verify-log.js'
+export { checkedEntries, openLogAt, openLogReader, readEvents } from './log-reader.js'
+export type { EntriesOptions, LogReader } from './log-reader.js'
+export { resolveLogTarget, formatOfName, DEFAULT_TARGET } from './log-target.js'
+export type { LogFormat, LogTarget } from './log-target.js'
+export type { LogEntry } from '@auditrail/core'
