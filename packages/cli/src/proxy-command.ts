@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { AuditrailError, createEventLogger, DIRECTORY_MODE, type AuditSink } from '@auditrail/core'
-import { loadProxyMapping, startAuditProxy, weightslabMapping, type ProxyMapping } from '@auditrail/grpc'
+import type { ProxyMapping } from '@auditrail/grpc'
 import { createCsvSink, CSV_LOG_FILE } from '@auditrail/sink-csv'
 import { createJsonSink, JSON_LOG_FILE } from '@auditrail/sink-json'
 import { Command, InvalidArgumentError } from 'commander'
@@ -91,6 +91,8 @@ export function createProxyCommand(context: CliContext): Command {
       ),
     )
     .action(async (options: ProxyOptions) => {
+      // Loaded here, not at the CLI's start: grpc-js costs every other command megabytes of heap and time to import.
+      const { loadProxyMapping, startAuditProxy, weightslabMapping } = await import('@auditrail/grpc')
       const mapping: ProxyMapping | undefined = options.mapping === undefined ? undefined : options.mapping === 'weightslab' ? weightslabMapping : loadProxyMapping(options.mapping)
       const proto = options.proto ?? (options.mapping === 'weightslab' ? findWeightslabProto() : undefined)
       if (proto === undefined) throw cliError('--proto is required (the .proto file of the backend\'s services)', 'proto')
