@@ -187,7 +187,7 @@ export class AuditLogger<Strict extends boolean = false> {
     actionType: A,
     status: AuditStatus,
     details?: LogDetailsArgument<A, D, Strict> | null,
-    error?: string | null,
+    error?: string | Error | null,
     options?: LogEventOptions,
   ): AuditEvent {
     // The core logger is typed loose: `Strict` only narrows what callers of this one may pass.
@@ -202,7 +202,7 @@ export class AuditLogger<Strict extends boolean = false> {
     actionType: A,
     status: AuditStatus,
     details?: LogDetailsArgument<A, D, Strict> | null,
-    error?: string | null,
+    error?: string | Error | null,
     options?: LogEventOptions,
   ): Promise<AuditEvent> {
     return this.#core.logEventAsync(actionType, status, details as (D & LogDetails<A>) | null | undefined, error, options)

@@ -59,8 +59,10 @@ export function validateEventInput(
     if (status !== 'error') throw invalid('status', `expected "success" | "failed" | "error", got ${describe(status)}`, status, '"success" | "failed" | "error"')
     if (strict) throw invalid('status', 'strict: "error" is WeightsLab\'s spelling of "failed"; a strict logger writes "success" | "failed"', status, '"success" | "failed"')
   }
+  // JavaScript callers hold the caught Error itself (Python callers pass str(e)): its message is what the spec stores.
+  if (error instanceof Error) error = error.message
   if (error !== undefined && error !== null && typeof error !== 'string') {
-    throw invalid('error', `expected a string or null, got ${describe(error)}`, error, 'string | null')
+    throw invalid('error', `expected a string, an Error or null, got ${describe(error)}`, error, 'string | Error | null')
   }
   if (actor !== undefined && !acceptedNames.has(actor)) acceptName('actor', actor, 'Actor')
   // A lone surrogate cannot be encoded as UTF-8: the file would silently hold U+FFFD instead.

@@ -84,6 +84,12 @@ describe('logEvent rejects bad input, naming the field, and writes nothing', () 
     expect(rejection((logger) => untyped(logger)('hp_change', 'ok')).message).toContain('status: expected "success" | "failed" | "error", got "ok"')
   })
 
+  test('an Error given as error is accepted and its message stored', () => {
+    const logger = createEventLogger({ sinks: [createMemorySink()] })
+    const event = logger.logEvent('checkpoint_restore', 'failed', { checkpoint_id: 'c1' }, new RangeError('Checkpoint file not found'))
+    expect(event.error).toBe('Checkpoint file not found')
+  })
+
   test('validateEventInput normalizes what it accepts', () => {
     expect(validateEventInput('pause', 'success', undefined, undefined, false)).toEqual({ action_type: 'pause', status: 'success', details: {}, error: null })
   })
