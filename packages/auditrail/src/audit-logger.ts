@@ -1,7 +1,9 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {
+  accessDeniedError,
   AuditrailError,
+  isAccessDenied,
   DIRECTORY_MODE,
   createEventLogger,
   validateEventLoggerOptions,
@@ -82,12 +84,15 @@ function checkDirectory(rootLogDir: string): void {
     // Owner only, like the files in it; an existing directory keeps its mode.
     fs.mkdirSync(rootLogDir, { recursive: true, mode: DIRECTORY_MODE })
   } catch (error) {
+    if (isAccessDenied(error)) throw accessDeniedError('auditrail', 'create rootLogDir', rootLogDir, error)
     fail(`cannot create rootLogDir: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, error)
   }
   if (!fs.statSync(rootLogDir).isDirectory()) fail('rootLogDir exists but is not a directory')
   try {
     fs.accessSync(rootLogDir, fs.constants.W_OK | fs.constants.X_OK)
   } catch (error) {
+    // Another user's 0700 directory is the usual cause: the message names its owner.
+    if (isAccessDenied(error)) throw accessDeniedError('auditrail', 'write in rootLogDir', rootLogDir, error)
     fail(`rootLogDir is not writable: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, error)
   }
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { AuditrailError, errnoCode, ioError } from '@auditrail/core'
+import { accessDeniedError, AuditrailError, errnoCode, ioError, isAccessDenied } from '@auditrail/core'
 import { CSV_LOG_FILE } from '@auditrail/sink-csv'
 import { JSON_LOG_FILE } from '@auditrail/sink-json'
 
@@ -44,12 +44,20 @@ export function resolveLogTarget(target: string): LogTarget {
     stat = fs.statSync(target)
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') throw new AuditrailError('io', 'no such file or directory', { component: 'cli', file: target, cause: error })
+    if (isAccessDenied(error)) throw accessDeniedError('cli', 'read the log', target, error)
     throw ioError('cli', 'read the log', target, error)
   }
   if (stat.isDirectory()) {
     for (const [name, format] of [[JSON_LOG_FILE, 'json'], [CSV_LOG_FILE, 'csv']] as const) {
       const file = path.join(target, name)
-      if (fs.existsSync(file)) return { file, format }
+      // existsSync says "no" for a directory we may not enter (another user's 0700 log directory): that must not read as "no log here".
+      try {
+        fs.statSync(file)
+      } catch (error) {
+        if (isAccessDenied(error)) throw accessDeniedError('cli', 'read the log directory', target, error)
+        continue
+      }
+      return { file, format }
     }
     throw new AuditrailError('io', `no ${JSON_LOG_FILE} or ${CSV_LOG_FILE} in this directory`, { component: 'cli', file: target })
   }
@@ -57,6 +65,7 @@ export function resolveLogTarget(target: string): LogTarget {
   try {
     format = formatOfName(target) ?? sniff(target)
   } catch (error) {
+    if (isAccessDenied(error)) throw accessDeniedError('cli', 'read the log', target, error)
     throw ioError('cli', 'read the log', target, error)
   }
   if (format === undefined) {
@@ -64,3 +73,4 @@ export function resolveLogTarget(target: string): LogTarget {
   }
   return { file: target, format }
 }
+

@@ -6,6 +6,7 @@ export { KNOWN_ACTION_TYPES, SPEC_ACTION_TYPES, actionDetailsCodecs, isKnownActi
 export type { ActionDetails, DetailsInput, KnownActionType, LogDetails, LogDetailsArgument } from './action-details.js'
 export { JsonObjectCodec, JsonValueCodec, FiniteNumber, MAX_DETAILS_DEPTH, toJsonObject } from './json-value.js'
 export type { JsonIssue, JsonObject, JsonValue } from './json-value.js'
+export { accessDeniedError, isAccessDenied } from './access-denied.js'
 export { AuditrailError, emitAuditrailWarning, errnoCode, ioError, isAuditrailError, sinkError } from './errors.js'
 export type { AuditrailErrorCode, AuditrailErrorContext } from './errors.js'
 export { formatDecodeIssue, toDecodeIssues } from './path-reporter.js'
