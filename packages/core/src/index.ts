@@ -1,4 +1,4 @@
-export { AuditEventCodec, ActionTypeCodec, ActorCodec, HashCodec, SeqCodec, TimestampCodec, AUDIT_TIMESTAMP_PATTERN } from './codecs.js'
+export { AuditEventCodec, ActionTypeCodec, ActorCodec, canonicalTimestamp, HashCodec, SeqCodec, TimestampCodec, AUDIT_TIMESTAMP_PATTERN } from './codecs.js'
 export type { AuditEvent } from './codecs.js'
 export { AuditStatusCodec, FAILURE_STATUSES, SPEC_STATUSES, isFailureStatus } from './audit-status.js'
 export type { AuditStatus } from './audit-status.js'
