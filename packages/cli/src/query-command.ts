@@ -5,7 +5,8 @@ import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { createEventFilter } from './event-filter.js'
 import { addEventFormatOptions, createEventOutput, csvColumnsOf, eventFormatOf, type EventOutput } from './event-output.js'
-import { openLogAt, readEvents, type LogReader } from './log-reader.js'
+import { addSkipInvalidOption, createInvalidRecords, type InvalidRecords } from './invalid-records.js'
+import { openLogAt, type LogReader } from './log-reader.js'
 import { DEFAULT_TARGET } from './log-target.js'
 import { collectList, parsePositive, timeParser } from './option-parsers.js'
 import { createRingBuffer } from './ring-buffer.js'
@@ -23,16 +24,17 @@ interface QueryOptions {
   readonly json?: boolean
   readonly jsonl?: boolean
   readonly csv?: boolean
+  readonly skipInvalid?: boolean
 }
 
 /**
  * The columns `--csv` prints: a CSV log's own (its header's), so that a query of every event gives the file back; for
  * a JSON log, those its matching events need, found by one more pass (it stops once every column is needed).
  */
-function csvColumnsToPrint(reader: LogReader, matches: (event: AuditEvent) => boolean): CsvColumns {
+function csvColumnsToPrint(reader: LogReader, matches: (event: AuditEvent) => boolean, invalid: InvalidRecords): CsvColumns {
   if (reader.csvColumns !== undefined) return reader.csvColumns
   function* matching(): Generator<AuditEvent> {
-    for (const event of readEvents(reader, reader.singlePass('newest-first') ? 'newest-first' : 'oldest-first')) if (matches(event)) yield event
+    for (const event of invalid.events(reader, reader.singlePass('newest-first') ? 'newest-first' : 'oldest-first')) if (matches(event)) yield event
   }
   return csvColumnsOf(matching())
 }
@@ -51,7 +53,7 @@ export function createQueryCommand(context: CliContext): Command {
     .option('--limit <n>', 'print at most n events', parsePositive)
     .option('--oldest-first', 'oldest event first')
     .option('--fail-empty', 'exit with 1 when no event matched')
-  return addEventFormatOptions(command, 'print a JSON array of events')
+  return addEventFormatOptions(addSkipInvalidOption(command), 'print a JSON array of events')
     .addHelpText(
       'after',
       helpExamples(
@@ -72,19 +74,20 @@ export function createQueryCommand(context: CliContext): Command {
         ...(options.grep === undefined ? {} : { grep: options.grep }),
       })
       const format = eventFormatOf(options)
+      const invalid = createInvalidRecords(options.skipInvalid === true)
       const reader = openLogAt(log)
       let output: EventOutput
       try {
-        output = createEventOutput(format, context, format === 'csv' ? csvColumnsToPrint(reader, matches) : undefined)
+        output = createEventOutput(format, context, format === 'csv' ? csvColumnsToPrint(reader, matches, invalid) : undefined)
         const limit = options.limit
         if (limit !== undefined && !reader.singlePass(order)) {
           // The wanted order would take two passes; the other order takes one, and the first `limit` matches
           // in this order are the last `limit` in that one.
           const ring = createRingBuffer<AuditEvent>(limit)
-          for (const event of readEvents(reader, order === 'newest-first' ? 'oldest-first' : 'newest-first')) if (matches(event)) ring.push(event)
+          for (const event of invalid.events(reader, order === 'newest-first' ? 'oldest-first' : 'newest-first')) if (matches(event)) ring.push(event)
           for (const event of ring.toArray().reverse()) output.write(event)
         } else {
-          for (const event of readEvents(reader, order)) {
+          for (const event of invalid.events(reader, order)) {
             if (!matches(event)) continue
             output.write(event)
             if (limit !== undefined && output.count >= limit) break
@@ -94,6 +97,7 @@ export function createQueryCommand(context: CliContext): Command {
       } finally {
         reader.close()
       }
+      invalid.report(context)
       if (output.count === 0 && format === 'table') context.err('no matching events\n')
       if (output.count === 0 && options.failEmpty === true) context.exitCode = 1
     })

@@ -3,7 +3,8 @@ import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { formatDuration } from './duration.js'
-import { openLogAt, readEvents } from './log-reader.js'
+import { addSkipInvalidOption, createInvalidRecords } from './invalid-records.js'
+import { openLogAt } from './log-reader.js'
 import { summarizeLog, type SummaryResult } from './log-summary.js'
 import { DEFAULT_TARGET } from './log-target.js'
 
@@ -33,19 +34,22 @@ function report(file: string, format: string, { summary, failedByAction }: Summa
 
 /** `auditrail summary`: totals by action type and status, the time span and the failures. */
 export function createSummaryCommand(context: CliContext): Command {
-  return new Command('summary')
+  const command = new Command('summary')
     .description('count events by action type and by status, with the time span and the number of failures')
     .argument('[log]', LOG_ARGUMENT_HELP, DEFAULT_TARGET)
     .option('--json', 'print the getLogSummary() object plus time_span {start, end}')
-    .addHelpText('after', helpExamples('auditrail summary', 'auditrail summary runs/42/audit_log.csv --json'))
-    .action((log: string, options: { json?: boolean }) => {
+  return addSkipInvalidOption(command)
+    .addHelpText('after', helpExamples('auditrail summary', 'auditrail summary runs/42/audit_log.csv --json', 'auditrail summary --skip-invalid'))
+    .action((log: string, options: { json?: boolean; skipInvalid?: boolean }) => {
+      const invalid = createInvalidRecords(options.skipInvalid === true)
       const reader = openLogAt(log)
       try {
         // The file's own order (JSON newest first, CSV oldest first), as getLogSummary() counts: same key order.
-        const result = summarizeLog(readEvents(reader, reader.format === 'json' ? 'newest-first' : 'oldest-first'))
+        const result = summarizeLog(invalid.events(reader, reader.format === 'json' ? 'newest-first' : 'oldest-first'))
         context.out.write(options.json === true ? `${JSON.stringify(result.summary, null, 2)}\n` : report(reader.file, reader.format, result, context))
       } finally {
         reader.close()
       }
+      invalid.report(context)
     })
 }
