@@ -25,6 +25,7 @@ import {
   type LogSummary,
   type ReadOptions,
   type RedactOption,
+  type SummarizeOptions,
 } from '@auditrail/core'
 import { createCsvSink, CSV_LOG_FILE } from '@auditrail/sink-csv'
 import { createJsonSink, JSON_LOG_FILE, type RegrowthOptions } from '@auditrail/sink-json'
@@ -213,14 +214,20 @@ export class AuditLogger<Strict extends boolean = false> {
     return this.#core.logEventAsync(actionType, status, details as (D & LogDetails<A>) | null | undefined, error, options)
   }
 
-  /** Reads the stored events back, streaming (newest first by default for JSON, oldest first for CSV). */
+  /**
+   * Reads the stored events back, streaming (newest first by default for JSON, oldest first for CSV). The first record
+   * that does not decode throws, unless `skipInvalid` (a warning for each, or a function called with each).
+   */
   readEvents(options?: ReadOptions): Iterable<AuditEvent> {
     return this.#store.read?.(options) ?? []
   }
 
-  /** The spec's summary: totals by action type and status, read from the file (so other writers count too). */
-  getLogSummary(): LogSummary {
-    return this.#store.summarize?.() ?? summarizeEvents(this.readEvents())
+  /**
+   * The spec's summary: totals by action type and status, read from the file (so other writers count too).
+   * `skipInvalid` counts past records that do not decode (reported as warnings, or to the function given).
+   */
+  getLogSummary(options: SummarizeOptions = {}): LogSummary {
+    return this.#store.summarize?.(options) ?? summarizeEvents(this.readEvents(options))
   }
 
   /** Reads the stored events back as an async iterable, yielding to the event loop between batches. */

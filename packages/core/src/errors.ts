@@ -100,7 +100,7 @@ function errnoPath(error: unknown): string | undefined {
  * Emits a process warning for a failure nobody can be thrown to. Node ignores `type` and `code` when handed an
  * Error, so the warning is its own Error: name `AuditrailWarning`, a stable `code`, and the failure as `cause`.
  */
-export function emitAuditrailWarning(code: 'AUDITRAIL_NOT_PERSISTED' | 'AUDITRAIL_LOCK_COMPROMISED', failure: unknown): void {
+export function emitAuditrailWarning(code: 'AUDITRAIL_NOT_PERSISTED' | 'AUDITRAIL_LOCK_COMPROMISED' | 'AUDITRAIL_RECORD_SKIPPED', failure: unknown): void {
   const message = failure instanceof Error ? failure.message : String(failure)
   process.emitWarning(Object.assign(new Error(message, { cause: failure }), { name: 'AuditrailWarning', code }))
 }
