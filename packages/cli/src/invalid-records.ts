@@ -2,6 +2,7 @@ import { AuditrailError, type AuditEvent, type ReadOrder } from '@auditrail/core
 import { Option, type Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import type { EntriesOptions, LogReader } from './log-reader.js'
+import { escapeBidi } from './terminal-text.js'
 
 /** One record `--skip-invalid` read past: where (`file:line`) and why. */
 export interface SkippedRecord {
@@ -60,7 +61,7 @@ export function createInvalidRecords(skip: boolean): InvalidRecords {
       const lines = skipped.slice(0, LISTED).map(({ where, message }) => `  ${where}: ${message}`)
       if (skipped.length > LISTED) lines.push(`  … and ${skipped.length - LISTED} more`)
       const records = skipped.length === 1 ? '1 invalid record' : `${skipped.length} invalid records`
-      context.err(`[auditrail] [cli] skipped ${records} (--skip-invalid); the output leaves them out:\n${lines.join('\n')}\n`)
+      context.err(escapeBidi(`[auditrail] [cli] skipped ${records} (--skip-invalid); the output leaves them out:\n${lines.join('\n')}\n`))
       context.exitCode = Math.max(context.exitCode, 1)
     },
   }

@@ -1,6 +1,7 @@
 import type { AuditEvent, AuditStatus, ReadOrder } from '@auditrail/core'
 import type { CsvColumns } from '@auditrail/sink-csv'
 import { Command, Option } from 'commander'
+import { unknownActionsNote } from './action-suggestions.js'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { createEventFilter } from './event-filter.js'
@@ -10,6 +11,7 @@ import { openLogAt, type LogReader } from './log-reader.js'
 import { DEFAULT_TARGET } from './log-target.js'
 import { collectList, parsePositive, timeParser } from './option-parsers.js'
 import { createRingBuffer } from './ring-buffer.js'
+import { escapeBidi } from './terminal-text.js'
 
 interface QueryOptions {
   readonly action: string[]
@@ -25,6 +27,7 @@ interface QueryOptions {
   readonly jsonl?: boolean
   readonly csv?: boolean
   readonly skipInvalid?: boolean
+  readonly wide?: boolean
 }
 
 /**
@@ -37,6 +40,13 @@ function csvColumnsToPrint(reader: LogReader, matches: (event: AuditEvent) => bo
     for (const event of invalid.events(reader, reader.singlePass('newest-first') ? 'newest-first' : 'oldest-first')) if (matches(event)) yield event
   }
   return csvColumnsOf(matching())
+}
+
+function* tapActions(events: Iterable<AuditEvent>, seen: Set<string>): Generator<AuditEvent> {
+  for (const event of events) {
+    seen.add(event.action_type)
+    yield event
+  }
 }
 
 /** `auditrail query`: the events matching every filter, newest first, streamed. */
@@ -76,18 +86,21 @@ export function createQueryCommand(context: CliContext): Command {
       const format = eventFormatOf(options)
       const invalid = createInvalidRecords(options.skipInvalid === true)
       const reader = openLogAt(log)
+      // Every action type read, matching or not: to tell a typo in --action from a filter that matched nothing.
+      const seen = new Set<string>()
+      const taking = (events: Iterable<AuditEvent>): Generator<AuditEvent> => tapActions(events, seen)
       let output: EventOutput
       try {
-        output = createEventOutput(format, context, format === 'csv' ? csvColumnsToPrint(reader, matches, invalid) : undefined)
+        output = createEventOutput(format, context, format === 'csv' ? csvColumnsToPrint(reader, matches, invalid) : undefined, { wide: options.wide === true })
         const limit = options.limit
         if (limit !== undefined && !reader.singlePass(order)) {
           // The wanted order would take two passes; the other order takes one, and the first `limit` matches
           // in this order are the last `limit` in that one.
           const ring = createRingBuffer<AuditEvent>(limit)
-          for (const event of invalid.events(reader, order === 'newest-first' ? 'oldest-first' : 'newest-first')) if (matches(event)) ring.push(event)
+          for (const event of taking(invalid.events(reader, order === 'newest-first' ? 'oldest-first' : 'newest-first'))) if (matches(event)) ring.push(event)
           for (const event of ring.toArray().reverse()) output.write(event)
         } else {
-          for (const event of invalid.events(reader, order)) {
+          for (const event of taking(invalid.events(reader, order))) {
             if (!matches(event)) continue
             output.write(event)
             if (limit !== undefined && output.count >= limit) break
@@ -98,7 +111,9 @@ export function createQueryCommand(context: CliContext): Command {
         reader.close()
       }
       invalid.report(context)
-      if (output.count === 0 && format === 'table') context.err('no matching events\n')
+      const unknown = output.count === 0 ? unknownActionsNote(options.action, seen) : ''
+      if (unknown !== '') context.err(escapeBidi(unknown))
+      else if (output.count === 0 && format === 'table') context.err('no matching events\n')
       if (output.count === 0 && options.failEmpty === true) context.exitCode = 1
     })
 }

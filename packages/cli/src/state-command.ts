@@ -6,6 +6,7 @@ import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { addSkipInvalidOption, createInvalidRecords } from './invalid-records.js'
 import { openLogAt } from './log-reader.js'
 import { DEFAULT_TARGET } from './log-target.js'
+import { escapeBidi } from './terminal-text.js'
 import { timeParser } from './option-parsers.js'
 import { formatStateReport } from './state-report.js'
 
@@ -29,7 +30,8 @@ export function createStateCommand(context: CliContext): Command {
         reader.close()
       }
       const state = run.state()
-      context.out.write(options.json === true ? `${JSON.stringify(state, null, 2)}\n` : formatStateReport(state, reader.file, at, context.colors))
+      // Bidi controls in any log string (a tag, a note) escaped: the report's own text has none.
+      context.out.write(escapeBidi(options.json === true ? `${JSON.stringify(state, null, 2)}\n` : formatStateReport(state, reader.file, at, context.colors)))
       invalid.report(context)
     })
 }

@@ -7,6 +7,7 @@ import { addSkipInvalidOption, createInvalidRecords } from './invalid-records.js
 import { openLogAt } from './log-reader.js'
 import { summarizeLog, type SummaryResult } from './log-summary.js'
 import { DEFAULT_TARGET } from './log-target.js'
+import { escapeBidi } from './terminal-text.js'
 
 function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string[] {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => String(row[i]).length)))
@@ -18,7 +19,8 @@ function table(header: readonly string[], rows: readonly (readonly (string | num
 function report(file: string, format: string, { summary, failedByAction }: SummaryResult, context: CliContext): string {
   const { bold, red } = context.colors
   const failed = Object.entries(summary.by_status).reduce((n, [status, count]) => (isFailureStatus(status) ? n + count : n), 0)
-  const lines = [`${bold(file)} (${format}): ${summary.total_events} events, ${failed === 0 ? '0 failed' : red(`${failed} failed`)}`]
+  const events = summary.total_events === 1 ? '1 event' : `${summary.total_events} events`
+  const lines = [`${bold(file)} (${format}): ${events}, ${failed === 0 ? '0 failed' : red(`${failed} failed`)}`]
   if (summary.time_span !== null) {
     const { start, end } = summary.time_span
     lines.push(`time span: ${start} → ${end} (${formatDuration((parseMicros(end) - parseMicros(start)) / 1000)})`)
@@ -29,7 +31,8 @@ function report(file: string, format: string, { summary, failedByAction }: Summa
     lines.push('', ...table(['ACTION TYPE', 'EVENTS', 'FAILED'], actions.map(([action, n]) => [action, n, failedByAction.get(action) ?? 0])))
     lines.push('', ...table(['STATUS', 'EVENTS'], Object.entries(summary.by_status)))
   }
-  return `${lines.join('\n')}\n`
+  // Action types are free text: bidi controls in one would reorder the table's line.
+  return escapeBidi(`${lines.join('\n')}\n`)
 }
 
 /** `auditrail summary`: totals by action type and status, the time span and the failures. */
@@ -46,7 +49,7 @@ export function createSummaryCommand(context: CliContext): Command {
       try {
         // The file's own order (JSON newest first, CSV oldest first), as getLogSummary() counts: same key order.
         const result = summarizeLog(invalid.events(reader, reader.format === 'json' ? 'newest-first' : 'oldest-first'))
-        context.out.write(options.json === true ? `${JSON.stringify(result.summary, null, 2)}\n` : report(reader.file, reader.format, result, context))
+        context.out.write(options.json === true ? `${escapeBidi(JSON.stringify(result.summary, null, 2))}\n` : report(reader.file, reader.format, result, context))
       } finally {
         reader.close()
       }

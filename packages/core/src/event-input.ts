@@ -16,7 +16,28 @@ export interface EventInput {
 
 function invalid(field: string, message: string, actual: unknown, expected: string): AuditrailError {
   const issue: DecodeIssue = { path: field, expected, actual }
-  return new AuditrailError('invalid', `${field}: ${message}`, { component: 'core', field, issues: [issue] })
+  return new AuditrailError('invalid', `${shortenPath(field)}: ${message}`, { component: 'core', field, issues: [issue] })
+}
+
+/** Paths longer than this are shortened in messages; `field` and `issues` keep them whole. */
+const MAX_SHOWN_PATH = 80
+
+/**
+ * A path as a message shows it: whole up to {@link MAX_SHOWN_PATH} characters, else its start and end with the number
+ * of levels left out between (`details.a.a.a.…(190 more levels)….a.a`): a 200-level path is 400 characters of noise.
+ */
+export function shortenPath(path: string): string {
+  if (path.length <= MAX_SHOWN_PATH) return path
+  const segments = path.split(/(?=[.[])/)
+  let head = 0
+  let headLength = 0
+  while (head < segments.length && headLength + (segments[head] as string).length <= MAX_SHOWN_PATH / 2) headLength += (segments[head++] as string).length
+  let tail = segments.length
+  let tailLength = 0
+  while (tail > head && tailLength + (segments[tail - 1] as string).length <= MAX_SHOWN_PATH / 4) tailLength += (segments[--tail] as string).length
+  const left = tail - head
+  if (left <= 1) return path
+  return `${segments.slice(0, head).join('')}.…(${left} more levels)…${segments.slice(tail).join('')}`
 }
 
 function lonelySurrogate(field: string, text: string): AuditrailError {

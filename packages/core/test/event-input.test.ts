@@ -183,3 +183,22 @@ describe('logEvent typing (documented here; vitest does not type-check, `tsc -p 
     expect(logger.logEvent('hp_change', 'success', { changed_params: 5 }).details).toEqual({ changed_params: 5 })
   })
 })
+
+describe('a deep path in a message', () => {
+  test('is shortened in the middle, with the number of levels left out; field keeps it whole', () => {
+    let details: Record<string, unknown> = { leaf: Number.NaN }
+    for (let i = 0; i < 150; i++) details = { a: details }
+    const logger = createEventLogger({ sinks: [createMemorySink()] })
+    let thrown: unknown
+    try {
+      logger.logEvent('note_write', 'success', details)
+    } catch (error) {
+      thrown = error
+    }
+    const error = thrown as AuditrailError
+    expect(error.field).toBe(`details${'.a'.repeat(150)}.leaf`)
+    const shown = error.message.slice(0, error.message.indexOf(': NaN'))
+    expect(shown.length).toBeLessThan(100)
+    expect(shown).toMatch(/^\[auditrail\] \[core\] details(\.a)+\.…\(\d+ more levels\)…(\.a)+\.leaf$/)
+  })
+})
