@@ -34,7 +34,9 @@ export function createConvertCommand(context: CliContext): Command {
           const order = format === 'json' ? 'newest-first' : 'oldest-first'
           // A function, not one stream: CSV output starts with the first event's columns, and should a later event need
           // more (actor, seq,hash), the writer begins again and reads the log anew with the wider columns.
-          events = writeLogFile(out, format, () => readEvents(reader, order, bar === undefined ? {} : { progress: (f) => bar.update(f) }))
+          // The copy of an audit log is as private as the log: its own mode (never world-writable), not the umask's 0644.
+          const mode = fs.statSync(reader.file).mode & 0o664
+          events = writeLogFile(out, format, () => readEvents(reader, order, bar === undefined ? {} : { progress: (f) => bar.update(f) }), mode)
         } finally {
           bar?.done()
         }
@@ -42,6 +44,6 @@ export function createConvertCommand(context: CliContext): Command {
         reader.close()
       }
       const result = { input: reader.file, output: out, from: reader.format, to: format, events }
-      context.out.write(options.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${events} events: ${reader.file} (${reader.format}) → ${out} (${format})\n`)
+      context.out.write(options.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${events === 1 ? '1 event' : `${events} events`}: ${reader.file} (${reader.format}) → ${out} (${format})\n`)
     })
 }

@@ -1,4 +1,4 @@
-import { AuditrailError, nodeFileIo, replaceFile, writeFully, type AuditEvent } from '@auditrail/core'
+import { AuditrailError, DEFAULT_FILE_MODE, nodeFileIo, replaceFile, writeFully, type AuditEvent } from '@auditrail/core'
 import { columnsFor, coversColumns, encodeHeader, encodeRow, SPEC_COLUMNS, unionColumns, type CsvColumns } from '@auditrail/sink-csv'
 import type { LogFormat } from './log-target.js'
 
@@ -22,9 +22,9 @@ type Pass = { readonly done: true; readonly count: number } | { readonly done: f
  * such as a generator object, cannot be and throws `invalid`). A log gains `actor` or `seq,hash` at most once
  * each, so that is at most two more passes, and none for a log whose first event has every column it will use.
  * Returns the count. An event with fields beyond those eight cannot go to CSV: that throws an `invalid`
- * AuditrailError. On any throw `file` is as it was.
+ * AuditrailError. On any throw `file` is as it was. `mode` is the new file's (less the umask); default `0o600`, as logs are.
  */
-export function writeLogFile(file: string, format: LogFormat, events: EventSource): number {
+export function writeLogFile(file: string, format: LogFormat, events: EventSource, mode = DEFAULT_FILE_MODE): number {
   const read = (): Iterable<AuditEvent> => (typeof events === 'function' ? events() : events)
   let count = 0
   replaceFile(nodeFileIo, file, true, (fd) => {
@@ -42,7 +42,7 @@ export function writeLogFile(file: string, format: LogFormat, events: EventSourc
       }
       columns = result.columns
     }
-  })
+  }, mode)
   return count
 }
 
