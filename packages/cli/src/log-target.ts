@@ -43,7 +43,7 @@ export function resolveLogTarget(target: string): LogTarget {
   try {
     stat = fs.statSync(target)
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') throw new AuditrailError('io', 'no such file or directory', { component: 'cli', file: target, cause: error })
+    if (errnoCode(error) === 'ENOENT') throw new AuditrailError('io', `no such file or directory${resolvedAs(target)}`, { component: 'cli', file: target, cause: error })
     if (isAccessDenied(error)) throw accessDeniedError('cli', 'read the log', target, error)
     throw ioError('cli', 'read the log', target, error)
   }
@@ -59,7 +59,7 @@ export function resolveLogTarget(target: string): LogTarget {
       }
       return { file, format }
     }
-    throw new AuditrailError('io', `no ${JSON_LOG_FILE} or ${CSV_LOG_FILE} in this directory`, { component: 'cli', file: target })
+    throw new AuditrailError('io', `no ${JSON_LOG_FILE} or ${CSV_LOG_FILE} in this directory${resolvedAs(target)}`, { component: 'cli', file: target })
   }
   let format: LogFormat | undefined
   try {
@@ -74,3 +74,7 @@ export function resolveLogTarget(target: string): LogTarget {
   return { file: target, format }
 }
 
+/** `: /abs/path` for a relative `target`: which directory it was resolved from is the first doubt when it is not found. */
+function resolvedAs(target: string): string {
+  return path.isAbsolute(target) ? '' : `: ${path.resolve(target)}`
+}
