@@ -30,11 +30,11 @@ function isReadTimestamp(s: string): boolean {
   return true
 }
 
+const TimestampBrandCodec = t.brand(t.string, (s): s is t.Branded<string, TimestampBrand> => isReadTimestamp(s), 'Timestamp')
 /**
  * Codec for an ISO 8601 UTC timestamp string. Its name is what a decode error says was expected, so it shows the form:
  * a bare `Timestamp` left a writer that omitted the zone guessing.
  */
-const TimestampBrandCodec = t.brand(t.string, (s): s is t.Branded<string, TimestampBrand> => isReadTimestamp(s), 'Timestamp')
 export const TimestampCodec: typeof TimestampBrandCodec = new t.RefinementType(
   'an ISO 8601 UTC timestamp with its zone, such as 2026-05-27T14:30:00.123456Z',
   TimestampBrandCodec.is,
