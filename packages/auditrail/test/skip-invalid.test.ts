@@ -63,3 +63,25 @@ describe.each(['json', 'csv'] as const)('skipInvalid (%s)', (format) => {
     expect(warnings[0]?.message).toContain('status: expected')
   })
 })
+
+describe('skipInvalid on a CSV log longer than one read chunk (1 MiB)', () => {
+  it('names each skipped row by its record number, also past a skipped row of an earlier chunk', () => {
+    const dir = tempDir()
+    const rows: string[] = []
+    for (let i = 0; i < 30_000; i++) {
+      const second = String(i % 60).padStart(2, '0')
+      const minute = String(Math.floor(i / 60) % 60).padStart(2, '0')
+      const hour = String(Math.floor(i / 3600)).padStart(2, '0')
+      // Rows 2 and 29,000 (records 4 and 29,002, the header being record 1) are damaged.
+      rows.push(`2026-05-27T${hour}:${minute}:${second}.000000Z,pause,${i === 2 || i === 29_000 ? 'ok' : 'success'},,\r\n`)
+    }
+    writeFileSync(join(dir, 'audit_log.csv'), `timestamp,action_type,status,details,error\r\n${rows.join('')}`)
+    const logger = new AuditLogger(dir, 'x', { format: 'csv' })
+    const skipped: SkippedRecord[] = []
+    let count = 0
+    for (const _ of logger.readEvents({ order: 'oldest-first', skipInvalid: (record) => skipped.push(record) })) count++
+    logger.close()
+    expect(count).toBe(29_998)
+    expect(skipped.map((record) => record.position)).toEqual(['record 4', 'record 29002'])
+  })
+})

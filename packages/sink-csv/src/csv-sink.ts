@@ -1,5 +1,6 @@
 import {
   createFileSinkFrame,
+  emitAuditrailWarning,
   statIfExists,
   summarizeEvents,
   type AuditEvent,
@@ -71,11 +72,21 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
       for (const chunk of recordChunks(io, snapshot.fd, snapshot.start, snapshot.end, backward)) {
         const first = record
         let parsed: AuditEvent[] | undefined
+        // Rows left out by skipInvalid still take their record numbers: the next chunk's are counted past them.
+        let skipped = 0
+        const counting: SkipInvalid | undefined =
+          skip === undefined
+            ? undefined
+            : (row) => {
+                skipped++
+                if (skip === true) emitAuditrailWarning('AUDITRAIL_RECORD_SKIPPED', row.error)
+                else skip(row)
+              }
         const rows = (): AuditEvent[] =>
-          (parsed ??= parseDataRows(chunk.text, columns, file, (i) => (backward ? `record ${i + 1} of the rows from byte ${chunk.offset}` : `record ${first + i}`), skip))
+          (parsed ??= parseDataRows(chunk.text, columns, file, (i) => (backward ? `record ${i + 1} of the rows from byte ${chunk.offset}` : `record ${first + i}`), counting))
         const item: RecordChunk = { text: chunk.text, columns, rows, records: undefined }
         yield item
-        record += parsed?.length ?? item.records ?? 0
+        record += parsed === undefined ? (item.records ?? 0) : parsed.length + skipped
       }
     } finally {
       io.closeSync(snapshot.fd)
