@@ -28,7 +28,7 @@ const MAX_SHOWN_PATH = 80
  */
 export function shortenPath(path: string): string {
   if (path.length <= MAX_SHOWN_PATH) return path
-  const segments = path.split(/(?=[.[])/)
+  const segments = pathSegments(path)
   let head = 0
   let headLength = 0
   while (head < segments.length && headLength + (segments[head] as string).length <= MAX_SHOWN_PATH / 2) headLength += (segments[head++] as string).length
@@ -128,4 +128,28 @@ function acceptName(field: 'action_type' | 'actor', value: unknown, expected: st
   if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(field, `must not contain control characters, got ${JSON.stringify(value)}`, value, expected)
   if (!value.isWellFormed()) throw lonelySurrogate(field, value)
   if (acceptedNames.size < MAX_ACCEPTED_NAMES) acceptedNames.add(value)
+}
+
+/** `details.a[3]["x.y"]` as `['details', '.a', '[3]', '["x.y"]']`: a quoted key may hold dots and brackets of its own. */
+function pathSegments(path: string): string[] {
+  const segments: string[] = []
+  let start = 0
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i]
+    if (c === '[' && path[i + 1] === '"') {
+      // A JSON string: skip to its closing quote, past escaped ones.
+      let j = i + 2
+      while (j < path.length && path[j] !== '"') j += path[j] === '\\' ? 2 : 1
+      if (i > start) segments.push(path.slice(start, i))
+      start = i
+      i = j + 1
+      segments.push(path.slice(start, i + 1))
+      start = i + 1
+    } else if ((c === '.' || c === '[') && i > start) {
+      segments.push(path.slice(start, i))
+      start = i
+    }
+  }
+  if (start < path.length) segments.push(path.slice(start))
+  return segments
 }

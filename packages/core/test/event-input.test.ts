@@ -201,4 +201,20 @@ describe('a deep path in a message', () => {
     expect(shown.length).toBeLessThan(100)
     expect(shown).toMatch(/^\[auditrail\] \[core\] details(\.a)+\.…\(\d+ more levels\)…(\.a)+\.leaf$/)
   })
+
+  test('counts levels right when keys hold dots and brackets of their own', () => {
+    let details: Record<string, unknown> = { leaf: Number.NaN }
+    for (let i = 0; i < 60; i++) details = { 'x.y[z': details }
+    const logger = createEventLogger({ sinks: [createMemorySink()] })
+    let thrown: unknown
+    try {
+      logger.logEvent('note_write', 'success', details)
+    } catch (error) {
+      thrown = error
+    }
+    const message = (thrown as AuditrailError).message
+    const kept = (message.match(/\["x\.y\[z"\]/g) ?? []).length
+    const left = Number(/…\((\d+) more levels\)…/.exec(message)?.[1])
+    expect(kept + left).toBe(60)
+  })
 })
