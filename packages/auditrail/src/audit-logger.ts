@@ -1,7 +1,9 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {
+  accessDeniedError,
   AuditrailError,
+  isAccessDenied,
   DIRECTORY_MODE,
   createEventLogger,
   validateEventLoggerOptions,
@@ -23,6 +25,7 @@ import {
   type LogSummary,
   type ReadOptions,
   type RedactOption,
+  type SummarizeOptions,
 } from '@auditrail/core'
 import { createCsvSink, CSV_LOG_FILE } from '@auditrail/sink-csv'
 import { createJsonSink, JSON_LOG_FILE, type RegrowthOptions } from '@auditrail/sink-json'
@@ -82,12 +85,15 @@ function checkDirectory(rootLogDir: string): void {
     // Owner only, like the files in it; an existing directory keeps its mode.
     fs.mkdirSync(rootLogDir, { recursive: true, mode: DIRECTORY_MODE })
   } catch (error) {
+    if (isAccessDenied(error)) throw accessDeniedError('auditrail', 'create rootLogDir', rootLogDir, error)
     fail(`cannot create rootLogDir: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, error)
   }
   if (!fs.statSync(rootLogDir).isDirectory()) fail('rootLogDir exists but is not a directory')
   try {
     fs.accessSync(rootLogDir, fs.constants.W_OK | fs.constants.X_OK)
   } catch (error) {
+    // Another user's 0700 directory is the usual cause: the message names its owner.
+    if (isAccessDenied(error)) throw accessDeniedError('auditrail', 'write in rootLogDir', rootLogDir, error)
     fail(`rootLogDir is not writable: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, error)
   }
 }
@@ -187,7 +193,7 @@ export class AuditLogger<Strict extends boolean = false> {
     actionType: A,
     status: AuditStatus,
     details?: LogDetailsArgument<A, D, Strict> | null,
-    error?: string | null,
+    error?: string | Error | null,
     options?: LogEventOptions,
   ): AuditEvent {
     // The core logger is typed loose: `Strict` only narrows what callers of this one may pass.
@@ -202,20 +208,26 @@ export class AuditLogger<Strict extends boolean = false> {
     actionType: A,
     status: AuditStatus,
     details?: LogDetailsArgument<A, D, Strict> | null,
-    error?: string | null,
+    error?: string | Error | null,
     options?: LogEventOptions,
   ): Promise<AuditEvent> {
     return this.#core.logEventAsync(actionType, status, details as (D & LogDetails<A>) | null | undefined, error, options)
   }
 
-  /** Reads the stored events back, streaming (newest first by default for JSON, oldest first for CSV). */
+  /**
+   * Reads the stored events back, streaming (newest first by default for JSON, oldest first for CSV). The first record
+   * that does not decode throws, unless `skipInvalid` (a warning for each, or a function called with each).
+   */
   readEvents(options?: ReadOptions): Iterable<AuditEvent> {
     return this.#store.read?.(options) ?? []
   }
 
-  /** The spec's summary: totals by action type and status, read from the file (so other writers count too). */
-  getLogSummary(): LogSummary {
-    return this.#store.summarize?.() ?? summarizeEvents(this.readEvents())
+  /**
+   * The spec's summary: totals by action type and status, read from the file (so other writers count too).
+   * `skipInvalid` counts past records that do not decode (reported as warnings, or to the function given).
+   */
+  getLogSummary(options: SummarizeOptions = {}): LogSummary {
+    return this.#store.summarize?.(options) ?? summarizeEvents(this.readEvents(options))
   }
 
   /** Reads the stored events back as an async iterable, yielding to the event loop between batches. */

@@ -15,11 +15,13 @@ const PROGRESS_MIN_BYTES = 1 << 20
 
 /**
  * Writes `events` to `file` as a whole new log of `format`, atomically, with that format package's writer: JSON in the
- * sink's own gap layout (its gap about `sizeHint` bytes), CSV with the columns the events need. Returns the count.
+ * sink's own gap layout (its gap about `sizeHint` bytes), CSV with the columns the events need; `mode` default 0600.
+ * Returns the count.
  */
-export function writeLogFile(file: string, format: LogFormat, events: EventSource, sizeHint?: number): number {
-  if (format === 'csv') return writeCsvLogFile(file, events)
-  return writeJsonLogFile(file, typeof events === 'function' ? events() : events, sizeHint === undefined ? {} : { sizeHint })
+export function writeLogFile(file: string, format: LogFormat, events: EventSource, sizeHint?: number, mode?: number): number {
+  const modeOption = mode === undefined ? {} : { mode }
+  if (format === 'csv') return writeCsvLogFile(file, events, modeOption)
+  return writeJsonLogFile(file, typeof events === 'function' ? events() : events, { ...modeOption, ...(sizeHint === undefined ? {} : { sizeHint }) })
 }
 
 /** `auditrail convert`: JSON ↔ CSV (or a re-layout within one format), every event kept, atomically. */
@@ -51,7 +53,9 @@ export function createConvertCommand(context: CliContext): Command {
           const order = format === 'json' ? 'newest-first' : 'oldest-first'
           // A function, not one stream: CSV output starts with the first event's columns, and should a later event need
           // more (actor, seq,hash), the writer begins again and reads the log anew with the wider columns.
-          events = writeLogFile(out, format, () => readEvents(reader, order, bar === undefined ? {} : { progress: (f) => bar.update(f) }), reader.size)
+          // The copy of an audit log is as private as the log: its own mode (never world-writable), not the umask's 0644.
+          const mode = fs.statSync(reader.file).mode & 0o664
+          events = writeLogFile(out, format, () => readEvents(reader, order, bar === undefined ? {} : { progress: (f) => bar.update(f) }), reader.size, mode)
         } finally {
           bar?.done()
         }
@@ -59,6 +63,6 @@ export function createConvertCommand(context: CliContext): Command {
         reader.close()
       }
       const result = { input: reader.file, output: out, from: reader.format, to: format, events }
-      context.out.write(options.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${events} events: ${reader.file} (${reader.format}) → ${out} (${format})\n`)
+      context.out.write(options.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${events === 1 ? '1 event' : `${events} events`}: ${reader.file} (${reader.format}) → ${out} (${format})\n`)
     })
 }

@@ -3,6 +3,7 @@ import { columnsFor, coversColumns, encodeHeader, encodeRow, SPEC_COLUMNS, union
 import { AuditrailError, type AuditEvent } from '@auditrail/core'
 import type { CliContext } from './cli-context.js'
 import { formatTableHeader, formatTableRow } from './event-table.js'
+import { escapeBidi } from './terminal-text.js'
 
 /** How events are printed: an aligned table (default), a JSON array, JSON Lines, or CSV as sink-csv writes it. */
 export type EventFormat = 'table' | 'json' | 'jsonl' | 'csv'
@@ -37,8 +38,10 @@ export function csvColumnsOf(events: Iterable<AuditEvent>, columns: CsvColumns =
  * (formula guard included) with the header of `csvColumns` (default: the spec's five), printed before the first row:
  * an event needing a column it lacks (`actor`, `seq,hash`) throws `invalid`, so the caller picks them beforehand.
  */
-export function createEventOutput(format: EventFormat, context: CliContext, csvColumns: CsvColumns = SPEC_COLUMNS): EventOutput {
+export function createEventOutput(format: EventFormat, context: CliContext, csvColumns: CsvColumns = SPEC_COLUMNS, options: { readonly wide?: boolean } = {}): EventOutput {
   const { out } = context
+  // --wide: rows as long as they are, as when piped; the terminal wraps them.
+  const columns = options.wide === true ? undefined : context.columns
   let count = 0
   const csvRow = (event: AuditEvent): string => {
     const needed = columnsFor(event)
@@ -54,10 +57,11 @@ export function createEventOutput(format: EventFormat, context: CliContext, csvC
       return count
     },
     write(event) {
-      if (format === 'json') out.write(`${count === 0 ? '[\n' : ',\n'}${JSON.stringify(event)}`)
-      else if (format === 'jsonl') out.write(`${JSON.stringify(event)}\n`)
+      // Bidi controls escaped (`\u202e`): still valid JSON with the same values, but no longer reordering a terminal's line.
+      if (format === 'json') out.write(`${count === 0 ? '[\n' : ',\n'}${escapeBidi(JSON.stringify(event))}`)
+      else if (format === 'jsonl') out.write(`${escapeBidi(JSON.stringify(event))}\n`)
       else if (format === 'csv') out.write(`${count === 0 ? encodeHeader(csvColumns, '\r\n') : ''}${csvRow(event)}`)
-      else out.write(`${count === 0 ? formatTableHeader(context.colors) : ''}${formatTableRow(event, context.colors, context.columns)}`)
+      else out.write(`${count === 0 ? formatTableHeader(context.colors) : ''}${formatTableRow(event, context.colors, columns)}`)
       count++
     },
     end() {
@@ -73,4 +77,5 @@ export function addEventFormatOptions(command: Command, jsonHelp: string): Comma
     .addOption(new Option('--json', jsonHelp).conflicts(['jsonl', 'csv']))
     .addOption(new Option('--jsonl', 'print one JSON event per line').conflicts(['csv']))
     .addOption(new Option('--csv', 'print CSV with the header timestamp,action_type,status,details,error (then actor, seq,hash when the events have them)'))
+    .addOption(new Option('--wide', 'table: never cut a row to the terminal\'s width (a failure\'s error is never cut anyway)'))
 }

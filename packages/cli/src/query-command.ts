@@ -1,14 +1,17 @@
 import type { AuditEvent, AuditStatus, ReadOrder } from '@auditrail/core'
 import { csvColumns, type CsvColumns } from '@auditrail/sink-csv'
 import { Command, Option } from 'commander'
+import { unknownActionsNote } from './action-suggestions.js'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { createEventFilter, type EventFilterOptions } from './event-filter.js'
 import { addEventFormatOptions, createEventOutput, csvColumnsOf, eventFormatOf, type EventOutput } from './event-output.js'
-import { openLogAt, readEvents, type LogReader, DEFAULT_TARGET } from '@auditrail/verify'
+import { openLogAt, type LogReader, DEFAULT_TARGET } from '@auditrail/verify'
 import { isPostgresTarget, openPostgresTarget, pushDown } from './postgres-target.js'
+import { addSkipInvalidOption, createInvalidRecords, type InvalidRecords } from './invalid-records.js'
 import { collectList, parsePositive, timeParser } from './option-parsers.js'
 import { createRingBuffer } from './ring-buffer.js'
+import { escapeBidi } from './terminal-text.js'
 
 interface QueryOptions {
   readonly action: string[]
@@ -23,18 +26,27 @@ interface QueryOptions {
   readonly json?: boolean
   readonly jsonl?: boolean
   readonly csv?: boolean
+  readonly skipInvalid?: boolean
+  readonly wide?: boolean
 }
 
 /**
  * The columns `--csv` prints: a CSV log's own (its header's), so that a query of every event gives the file back; for
  * a JSON log, those its matching events need, found by one more pass (it stops once every column is needed).
  */
-function csvColumnsToPrint(reader: LogReader, matches: (event: AuditEvent) => boolean): CsvColumns {
+function csvColumnsToPrint(reader: LogReader, matches: (event: AuditEvent) => boolean, invalid: InvalidRecords): CsvColumns {
   if (reader.csvColumns !== undefined) return reader.csvColumns
   function* matching(): Generator<AuditEvent> {
-    for (const event of readEvents(reader, reader.singlePass('newest-first') ? 'newest-first' : 'oldest-first')) if (matches(event)) yield event
+    for (const event of invalid.events(reader, reader.singlePass('newest-first') ? 'newest-first' : 'oldest-first')) if (matches(event)) yield event
   }
   return csvColumnsOf(matching())
+}
+
+function* tapActions(events: Iterable<AuditEvent>, seen: Set<string>): Generator<AuditEvent> {
+  for (const event of events) {
+    seen.add(event.action_type)
+    yield event
+  }
 }
 
 /** `auditrail query`: the events matching every filter, newest first, streamed. */
@@ -51,7 +63,7 @@ export function createQueryCommand(context: CliContext): Command {
     .option('--limit <n>', 'print at most n events', parsePositive)
     .option('--oldest-first', 'oldest event first')
     .option('--fail-empty', 'exit with 1 when no event matched')
-  return addEventFormatOptions(command, 'print a JSON array of events')
+  return addEventFormatOptions(addSkipInvalidOption(command), 'print a JSON array of events')
     .addHelpText(
       'after',
       helpExamples(
@@ -77,19 +89,23 @@ export function createQueryCommand(context: CliContext): Command {
         await queryPostgres(log, criteria, order, options, context)
         return
       }
+      const invalid = createInvalidRecords(options.skipInvalid === true)
       const reader = openLogAt(log)
+      // Every action type read, matching or not: to tell a typo in --action from a filter that matched nothing.
+      const seen = new Set<string>()
+      const taking = (events: Iterable<AuditEvent>): Generator<AuditEvent> => tapActions(events, seen)
       let output: EventOutput
       try {
-        output = createEventOutput(format, context, format === 'csv' ? csvColumnsToPrint(reader, matches) : undefined)
+        output = createEventOutput(format, context, format === 'csv' ? csvColumnsToPrint(reader, matches, invalid) : undefined, { wide: options.wide === true })
         const limit = options.limit
         if (limit !== undefined && !reader.singlePass(order)) {
           // The wanted order would take two passes; the other order takes one, and the first `limit` matches
           // in this order are the last `limit` in that one.
           const ring = createRingBuffer<AuditEvent>(limit)
-          for (const event of readEvents(reader, order === 'newest-first' ? 'oldest-first' : 'newest-first')) if (matches(event)) ring.push(event)
+          for (const event of taking(invalid.events(reader, order === 'newest-first' ? 'oldest-first' : 'newest-first'))) if (matches(event)) ring.push(event)
           for (const event of ring.toArray().reverse()) output.write(event)
         } else {
-          for (const event of readEvents(reader, order)) {
+          for (const event of taking(invalid.events(reader, order))) {
             if (!matches(event)) continue
             output.write(event)
             if (limit !== undefined && output.count >= limit) break
@@ -99,7 +115,10 @@ export function createQueryCommand(context: CliContext): Command {
       } finally {
         reader.close()
       }
-      if (output.count === 0 && format === 'table') context.err('no matching events\n')
+      invalid.report(context)
+      const unknown = output.count === 0 ? unknownActionsNote(options.action, seen) : ''
+      if (unknown !== '') context.err(escapeBidi(unknown))
+      else if (output.count === 0 && format === 'table') context.err('no matching events\n')
       if (output.count === 0 && options.failEmpty === true) context.exitCode = 1
     })
 }

@@ -50,6 +50,6 @@ export function createReportCommand(context: CliContext): Command {
       } catch (error) {
         throw ioError('cli', 'write the report', options.output, error)
       }
-      context.out.write(`${options.output}: ${page.events} events, ${(Buffer.byteLength(page.html) / 1e6).toFixed(1)} MB\n`)
+      context.out.write(`${options.output}: ${page.events === 1 ? '1 event' : `${page.events} events`}, ${(Buffer.byteLength(page.html) / 1e6).toFixed(1)} MB\n`)
     })
 }

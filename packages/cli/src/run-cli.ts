@@ -1,6 +1,7 @@
 import { errnoCode, isAuditrailError } from '@auditrail/core'
 import { CommanderError } from 'commander'
 import { createCliContext, type CliContext } from './cli-context.js'
+import { escapeBidi } from './terminal-text.js'
 import { createProgram } from './program.js'
 
 /** Output that failed because its reader went away (`auditrail query | head`): a normal end, not an error. */
@@ -13,7 +14,8 @@ function exitCodeFor(error: unknown, context: CliContext): number {
   if (isClosedOutput(error)) return context.exitCode
   const message = error instanceof Error ? error.message : String(error)
   const line = isAuditrailError(error) ? message : `[auditrail] [cli] unexpected error: ${message}`
-  context.err(`${line.replaceAll('\n', ' ')}\n`)
+  // Messages quote log values (`got "…"`): bidi controls in one would reorder the line.
+  context.err(`${escapeBidi(line.replaceAll('\n', ' '))}\n`)
   return 2
 }
 

@@ -98,7 +98,7 @@ export function createShipCommand(context: CliContext): Command {
           ...(options.follow === true ? {} : { maxRetries: 5 }),
           onRetry: (error) => context.err(`[auditrail] [cli] ${error.message}; retrying\n`),
         })
-        context.err(`[auditrail] [cli] shipped ${result.shipped} events; the table holds this log up to event ${result.ordinal}\n`)
+        context.err(`[auditrail] [cli] shipped ${result.shipped === 1 ? '1 event' : `${result.shipped} events`}; the table holds this log up to event ${result.ordinal}\n`)
       } finally {
         process.off('SIGINT', stop)
         process.off('SIGTERM', stop)

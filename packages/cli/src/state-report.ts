@@ -25,7 +25,7 @@ function section(title: string, count: number | undefined, body: string[], color
 
 /** The replayed state as a report for people, section by section. */
 export function formatStateReport(state: ExperimentState, file: string, at: string | undefined, colors: Colors): string {
-  const lines = [`${colors.bold(file)} at ${at ?? 'the last event'}: ${state.eventCount} events replayed${state.asOf === null ? '' : `, the last at ${state.asOf}`}`]
+  const lines = [`${colors.bold(file)} at ${at ?? 'the last event'}: ${state.eventCount === 1 ? '1 event' : `${state.eventCount} events`} replayed${state.asOf === null ? '' : `, the last at ${state.asOf}`}`]
   const t = state.training
   const position = [t.step === null ? undefined : `step ${t.step}`, t.epoch === null ? undefined : `epoch ${t.epoch}`].filter((x) => x !== undefined).join(', ')
   lines.push(

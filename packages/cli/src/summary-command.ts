@@ -3,9 +3,11 @@ import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { formatDuration } from './duration.js'
-import { openLogAt, readEvents, DEFAULT_TARGET } from '@auditrail/verify'
+import { openLogAt, DEFAULT_TARGET } from '@auditrail/verify'
 import { summarizeLog, type SummaryResult } from './log-summary.js'
 import { isPostgresTarget, openPostgresTarget } from './postgres-target.js'
+import { addSkipInvalidOption, createInvalidRecords } from './invalid-records.js'
+import { escapeBidi } from './terminal-text.js'
 
 function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string[] {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => String(row[i]).length)))
@@ -17,7 +19,8 @@ function table(header: readonly string[], rows: readonly (readonly (string | num
 function report(file: string, format: string, { summary, failedByAction }: SummaryResult, context: CliContext): string {
   const { bold, red } = context.colors
   const failed = Object.entries(summary.by_status).reduce((n, [status, count]) => (isFailureStatus(status) ? n + count : n), 0)
-  const lines = [`${bold(file)} (${format}): ${summary.total_events} events, ${failed === 0 ? '0 failed' : red(`${failed} failed`)}`]
+  const events = summary.total_events === 1 ? '1 event' : `${summary.total_events} events`
+  const lines = [`${bold(file)} (${format}): ${events}, ${failed === 0 ? '0 failed' : red(`${failed} failed`)}`]
   if (summary.time_span !== null) {
     const { start, end } = summary.time_span
     lines.push(`time span: ${start} → ${end} (${formatDuration((parseMicros(end) - parseMicros(start)) / 1000)})`)
@@ -28,17 +31,20 @@ function report(file: string, format: string, { summary, failedByAction }: Summa
     lines.push('', ...table(['ACTION TYPE', 'EVENTS', 'FAILED'], actions.map(([action, n]) => [action, n, failedByAction.get(action) ?? 0])))
     lines.push('', ...table(['STATUS', 'EVENTS'], Object.entries(summary.by_status)))
   }
-  return `${lines.join('\n')}\n`
+  // Action types are free text: bidi controls in one would reorder the table's line.
+  return escapeBidi(`${lines.join('\n')}\n`)
 }
 
 /** `auditrail summary`: totals by action type and status, the time span and the failures. */
 export function createSummaryCommand(context: CliContext): Command {
-  return new Command('summary')
+  const command = new Command('summary')
     .description('count events by action type and by status, with the time span and the number of failures')
     .argument('[log]', LOG_ARGUMENT_HELP, DEFAULT_TARGET)
     .option('--json', 'print the getLogSummary() object plus time_span {start, end}')
-    .addHelpText('after', helpExamples('auditrail summary', 'auditrail summary runs/42/audit_log.csv --json'))
-    .action(async (log: string, options: { json?: boolean }) => {
+  return addSkipInvalidOption(command)
+    .addHelpText('after', helpExamples('auditrail summary', 'auditrail summary runs/42/audit_log.csv --json', 'auditrail summary --skip-invalid'))
+    .action(async (log: string, options: { json?: boolean; skipInvalid?: boolean }) => {
+      const invalid = createInvalidRecords(options.skipInvalid === true)
       if (isPostgresTarget(log)) {
         await summarizePostgres(log, options, context)
         return
@@ -46,11 +52,12 @@ export function createSummaryCommand(context: CliContext): Command {
       const reader = openLogAt(log)
       try {
         // The file's own order (JSON newest first, CSV oldest first), as getLogSummary() counts: same key order.
-        const result = summarizeLog(readEvents(reader, reader.format === 'json' ? 'newest-first' : 'oldest-first'))
-        context.out.write(options.json === true ? `${JSON.stringify(result.summary, null, 2)}\n` : report(reader.file, reader.format, result, context))
+        const result = summarizeLog(invalid.events(reader, reader.format === 'json' ? 'newest-first' : 'oldest-first'))
+        context.out.write(options.json === true ? `${escapeBidi(JSON.stringify(result.summary, null, 2))}\n` : report(reader.file, reader.format, result, context))
       } finally {
         reader.close()
       }
+      invalid.report(context)
     })
 }
 

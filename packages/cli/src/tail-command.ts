@@ -17,6 +17,7 @@ interface TailOptions {
   readonly json?: boolean
   readonly jsonl?: boolean
   readonly csv?: boolean
+  readonly wide?: boolean
 }
 
 /** A directory (or a path not there yet) a follower may wait on until a log appears in it. */
@@ -46,7 +47,7 @@ export function createTailCommand(context: CliContext): Command {
       // Following, a later event needing more (the log gained actor or seq,hash) ends the command with `invalid`.
       let output: EventOutput | undefined
       const print = (events: readonly AuditEvent[], csvColumns: CsvColumns | undefined): void => {
-        output ??= createEventOutput(format, context, format === 'csv' ? (csvColumns ?? csvColumnsOf(events)) : undefined)
+        output ??= createEventOutput(format, context, format === 'csv' ? (csvColumns ?? csvColumnsOf(events)) : undefined, { wide: options.wide === true })
         for (const event of events) output.write(event)
       }
       // Handlers first: a stop requested as soon as the first lines show must still end the follow cleanly.

@@ -5,6 +5,7 @@ import type { CliContext } from './cli-context.js'
 import { helpExamples, LOG_ARGUMENT_HELP } from './command-help.js'
 import { DEFAULT_TARGET, verifyLog, type VerifyFinding } from '@auditrail/verify'
 import { isPostgresTarget, verifyPostgres } from './postgres-target.js'
+import { escapeBidi } from './terminal-text.js'
 
 /** One problem `verify` found, where it is (the JSON form of `--json`). */
 export type Finding = VerifyFinding
@@ -71,10 +72,11 @@ export function createVerifyCommand(context: CliContext, env: NodeJS.ProcessEnv 
       let shown = 0
       const show = (finding: VerifyFinding): void => {
         if (flags.printHead === true) return
-        if (flags.json === true) out.write(`${shown === 0 ? '[\n' : ',\n'}${JSON.stringify(finding)}`)
+        // Findings quote log values (`got "…"`): bidi controls escaped, as in every printed log string.
+        if (flags.json === true) out.write(`${shown === 0 ? '[\n' : ',\n'}${escapeBidi(JSON.stringify(finding))}`)
         else {
           const where = finding.seq === undefined ? '' : ` [seq ${finding.seq}]`
-          out.write(`${finding.file}:${finding.line}: ${(finding.severity === 'error' ? colors.red : colors.yellow)(finding.severity)}${where}: ${finding.message} (byte ${finding.byte})\n`)
+          out.write(`${finding.file}:${finding.line}: ${(finding.severity === 'error' ? colors.red : colors.yellow)(finding.severity)}${where}: ${escapeBidi(finding.message)} (byte ${finding.byte})\n`)
         }
         shown++
       }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AuditLogger } from 'auditrail'
 import { describe, expect, test } from 'vitest'
@@ -85,5 +85,19 @@ describe('auditrail convert', () => {
     expect(result.code).toBe(2)
     expect(result.stderr).toBe(`[auditrail] [sink-csv] the event at 2026-05-27T14:30:00.000000Z has fields CSV has no column for (user); nothing written (${out})\n`)
     expect(existsSync(out)).toBe(false)
+  })
+})
+
+describe('the mode of what convert writes', () => {
+  test('is the log\'s own: 0600 for a log the library wrote, 0640 for one shared with a group; never the umask\'s 0644', () => {
+    const dir = tempDir()
+    writeScenario(dir, 'json')
+    const out = join(tempDir(), 'copy.csv')
+    expect(runCli(['convert', dir, out]).code).toBe(0)
+    expect(statSync(out).mode & 0o777).toBe(0o600)
+    chmodSync(join(dir, 'audit_log.json'), 0o640)
+    const shared = join(tempDir(), 'shared.json')
+    expect(runCli(['convert', dir, shared]).code).toBe(0)
+    expect(statSync(shared).mode & 0o777).toBe(0o640)
   })
 })

@@ -109,8 +109,9 @@ describe('CSV logs with actor, seq and hash columns', () => {
     writeFileSync(file, `timestamp,action_type,status,details,error,actor\n2026-05-27T14:30:00Z,pause,success,,,\n2026-05-27T14:30:01Z,pause,failed,,"",'+x\n`)
     const lines = runCli(['query', file, '--jsonl', '--oldest-first']).stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown)
     expect(lines).toEqual([
-      { timestamp: '2026-05-27T14:30:00Z', action_type: 'pause', status: 'success', details: {}, error: null },
-      { timestamp: '2026-05-27T14:30:01Z', action_type: 'pause', status: 'failed', details: {}, error: '', actor: '+x' },
+      // Read in our form: Z and six digits (canonicalTimestamp).
+      { timestamp: '2026-05-27T14:30:00.000000Z', action_type: 'pause', status: 'success', details: {}, error: null },
+      { timestamp: '2026-05-27T14:30:01.000000Z', action_type: 'pause', status: 'failed', details: {}, error: '', actor: '+x' },
     ])
     // The spec's five cells under a wider header: a row the Python original appended, read with an empty actor.
     writeFileSync(file, `timestamp,action_type,status,details,error,actor\r\n2026-05-27T14:30:00Z,pause,success,,\r\n`)

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AuditEvent } from '@auditrail/core'
 import { AuditLogger } from 'auditrail'
@@ -111,5 +111,26 @@ describe('auditrail query --actor', () => {
     const table = runCli(['query', dir, '--actor', 'ana@lab'])
     expect(table.stdout.split('\n')[1]).toMatch(/ hp_change +success  by ana@lab  \{"changed_params":\{"lr":0\.1\}\}$/)
     expect(runCli(['query', dir, '--actor', 'eve', '--fail-empty']).code).toBe(1)
+  })
+})
+
+describe('timestamps from other writers', () => {
+  test('+00:00 and short fractions are shown in our form, so the table stays aligned', () => {
+    const file = join(tempDir(), 'audit_log.json')
+    const lines = [
+      '{"timestamp":"2026-05-27T14:30:02.5+00:00","action_type":"pause","status":"success","details":{},"error":null}',
+      '{"timestamp":"2026-05-27T14:30:01+00:00","action_type":"resume","status":"success","details":{},"error":null}',
+      '{"timestamp":"2026-05-27T14:30:00.123456Z","action_type":"pause","status":"success","details":{},"error":null}',
+    ]
+    writeFileSync(file, `[\n${lines.join(',\n')}\n]\n`)
+    const result = runCli(['query', file])
+    expect(result.code).toBe(0)
+    const rows = result.stdout.trimEnd().split('\n').slice(1)
+    expect(rows.map((row) => row.slice(0, 29))).toEqual([
+      '2026-05-27T14:30:02.500000Z  ',
+      '2026-05-27T14:30:01.000000Z  ',
+      '2026-05-27T14:30:00.123456Z  ',
+    ])
+    expect(new Set(rows.map((row) => row.indexOf('success'))).size).toBe(1)
   })
 })

@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js'
 import type { AuditStatus } from './audit-status.js'
 import type { AuditEvent } from './codecs.js'
-import { AuditrailError, emitAuditrailWarning } from './errors.js'
+import { AuditrailError, emitAuditrailWarning, sinkError } from './errors.js'
 import type { EventInput } from './event-input.js'
 import { chainHash, type HmacKey } from './hash-chain.js'
 import type { JsonObject } from './json-value.js'
@@ -117,7 +117,7 @@ export function createAppendQueue(options: AppendQueueOptions): AppendQueue {
         settle()
       },
       (error: unknown) => {
-        fail(batch, error)
+        fail(batch, sinkError(sink.name, 'append the events', error))
         settle()
       },
     )

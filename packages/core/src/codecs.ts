@@ -30,8 +30,33 @@ function isReadTimestamp(s: string): boolean {
   return true
 }
 
-/** Codec for an ISO 8601 UTC timestamp string. */
-export const TimestampCodec = t.brand(t.string, (s): s is t.Branded<string, TimestampBrand> => isReadTimestamp(s), 'Timestamp')
+const TimestampBrandCodec = t.brand(t.string, (s): s is t.Branded<string, TimestampBrand> => isReadTimestamp(s), 'Timestamp')
+/**
+ * Codec for an ISO 8601 UTC timestamp string. Its name is what a decode error says was expected, so it shows the form:
+ * a bare `Timestamp` left a writer that omitted the zone guessing.
+ */
+export const TimestampCodec: typeof TimestampBrandCodec = new t.RefinementType(
+  'an ISO 8601 UTC timestamp with its zone, such as 2026-05-27T14:30:00.123456Z',
+  TimestampBrandCodec.is,
+  TimestampBrandCodec.validate,
+  TimestampBrandCodec.encode,
+  TimestampBrandCodec.type,
+  TimestampBrandCodec.predicate,
+)
+
+const READ_PARTS = /^(.{19})(?:\.(\d+))?(?:Z|[+-]00:00)$/
+
+/**
+ * The timestamp a reader hands on for one the codec accepts: `Z` for `+00:00`/`-00:00` and at least six fractional
+ * digits, so that other writers' events (Python's `isoformat()`) line up in tables and sort as strings with ours.
+ * Lossless: more than six digits are kept. Our own timestamps come back unchanged (the same string).
+ */
+export function canonicalTimestamp(timestamp: string): string {
+  if (timestamp.length === 27 && timestamp.charCodeAt(26) === 90) return timestamp
+  const parts = READ_PARTS.exec(timestamp)
+  if (parts === null) return timestamp
+  return `${parts[1] as string}.${(parts[2] ?? '').padEnd(6, '0')}Z`
+}
 
 interface ActionTypeBrand {
   readonly ActionType: unique symbol

@@ -73,6 +73,17 @@ export function ioError(component: string, action: string, file: string, cause: 
 }
 
 /**
+ * What a sink threw, as the {@link AuditrailError} every caller is promised: an AuditrailError passes unchanged; anything
+ * else (a custom sink's plain `Error`, a thrown string) becomes an `io` error whose `component` is the sink's name, whose
+ * message says what the sink was doing and what it said, and whose `cause` is the original.
+ */
+export function sinkError(sinkName: string, action: string, cause: unknown): AuditrailError {
+  if (cause instanceof AuditrailError) return cause
+  const said = cause instanceof Error ? cause.message : String(cause)
+  return new AuditrailError('io', `sink "${sinkName}" failed to ${action}: ${said}`, { component: sinkName, cause })
+}
+
+/**
  * The `unsafe` {@link AuditrailError} for a symbolic link found where we write or lock; the message ends with the
  * link's path, as every error naming a file does: `[auditrail] [sink-json] refusing to follow a symbolic link (…/audit_log.json)`.
  */
@@ -89,7 +100,7 @@ function errnoPath(error: unknown): string | undefined {
  * Emits a process warning for a failure nobody can be thrown to. Node ignores `type` and `code` when handed an
  * Error, so the warning is its own Error: name `AuditrailWarning`, a stable `code`, and the failure as `cause`.
  */
-export function emitAuditrailWarning(code: 'AUDITRAIL_NOT_PERSISTED' | 'AUDITRAIL_LOCK_COMPROMISED', failure: unknown): void {
+export function emitAuditrailWarning(code: 'AUDITRAIL_NOT_PERSISTED' | 'AUDITRAIL_LOCK_COMPROMISED' | 'AUDITRAIL_RECORD_SKIPPED', failure: unknown): void {
   const message = failure instanceof Error ? failure.message : String(failure)
   process.emitWarning(Object.assign(new Error(message, { cause: failure }), { name: 'AuditrailWarning', code }))
 }

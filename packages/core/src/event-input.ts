@@ -16,7 +16,28 @@ export interface EventInput {
 
 function invalid(field: string, message: string, actual: unknown, expected: string): AuditrailError {
   const issue: DecodeIssue = { path: field, expected, actual }
-  return new AuditrailError('invalid', `${field}: ${message}`, { component: 'core', field, issues: [issue] })
+  return new AuditrailError('invalid', `${shortenPath(field)}: ${message}`, { component: 'core', field, issues: [issue] })
+}
+
+/** Paths longer than this are shortened in messages; `field` and `issues` keep them whole. */
+const MAX_SHOWN_PATH = 80
+
+/**
+ * A path as a message shows it: whole up to {@link MAX_SHOWN_PATH} characters, else its start and end with the number
+ * of levels left out between (`details.a.a.a.…(190 more levels)….a.a`): a 200-level path is 400 characters of noise.
+ */
+export function shortenPath(path: string): string {
+  if (path.length <= MAX_SHOWN_PATH) return path
+  const segments = pathSegments(path)
+  let head = 0
+  let headLength = 0
+  while (head < segments.length && headLength + (segments[head] as string).length <= MAX_SHOWN_PATH / 2) headLength += (segments[head++] as string).length
+  let tail = segments.length
+  let tailLength = 0
+  while (tail > head && tailLength + (segments[tail - 1] as string).length <= MAX_SHOWN_PATH / 4) tailLength += (segments[--tail] as string).length
+  const left = tail - head
+  if (left <= 1) return path
+  return `${segments.slice(0, head).join('')}.…(${left} more levels)…${segments.slice(tail).join('')}`
 }
 
 function lonelySurrogate(field: string, text: string): AuditrailError {
@@ -59,8 +80,10 @@ export function validateEventInput(
     if (status !== 'error') throw invalid('status', `expected "success" | "failed" | "error", got ${describe(status)}`, status, '"success" | "failed" | "error"')
     if (strict) throw invalid('status', 'strict: "error" is WeightsLab\'s spelling of "failed"; a strict logger writes "success" | "failed"', status, '"success" | "failed"')
   }
+  // JavaScript callers hold the caught Error itself (Python callers pass str(e)): its message is what the spec stores.
+  if (error instanceof Error) error = error.message
   if (error !== undefined && error !== null && typeof error !== 'string') {
-    throw invalid('error', `expected a string or null, got ${describe(error)}`, error, 'string | null')
+    throw invalid('error', `expected a string, an Error or null, got ${describe(error)}`, error, 'string | Error | null')
   }
   if (actor !== undefined && !acceptedNames.has(actor)) acceptName('actor', actor, 'Actor')
   // A lone surrogate cannot be encoded as UTF-8: the file would silently hold U+FFFD instead.
@@ -105,4 +128,28 @@ function acceptName(field: 'action_type' | 'actor', value: unknown, expected: st
   if (/[\u0000-\u001f\u007f]/.test(value)) throw invalid(field, `must not contain control characters, got ${JSON.stringify(value)}`, value, expected)
   if (!value.isWellFormed()) throw lonelySurrogate(field, value)
   if (acceptedNames.size < MAX_ACCEPTED_NAMES) acceptedNames.add(value)
+}
+
+/** `details.a[3]["x.y"]` as `['details', '.a', '[3]', '["x.y"]']`: a quoted key may hold dots and brackets of its own. */
+function pathSegments(path: string): string[] {
+  const segments: string[] = []
+  let start = 0
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i]
+    if (c === '[' && path[i + 1] === '"') {
+      // A JSON string: skip to its closing quote, past escaped ones.
+      let j = i + 2
+      while (j < path.length && path[j] !== '"') j += path[j] === '\\' ? 2 : 1
+      if (i > start) segments.push(path.slice(start, i))
+      start = i
+      i = j + 1
+      segments.push(path.slice(start, i + 1))
+      start = i + 1
+    } else if ((c === '.' || c === '[') && i > start) {
+      segments.push(path.slice(start, i))
+      start = i
+    }
+  }
+  if (start < path.length) segments.push(path.slice(start))
+  return segments
 }

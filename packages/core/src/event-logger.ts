@@ -3,7 +3,7 @@ import { createClock, type Clock } from './clock.js'
 import type { LogDetailsArgument } from './action-details.js'
 import type { AuditStatus } from './audit-status.js'
 import type { AuditEvent } from './codecs.js'
-import { AuditrailError, emitAuditrailWarning } from './errors.js'
+import { AuditrailError, emitAuditrailWarning, sinkError } from './errors.js'
 import { validateEventInput } from './event-input.js'
 import type { JsonObject } from './json-value.js'
 import { createRedactor, type RedactOption } from './redact.js'
@@ -74,13 +74,14 @@ export interface EventLogger<Strict extends boolean = false> {
   readonly closed: boolean
   /**
    * Records one action. Returns the persisted event; throws an `invalid` AuditrailError (nothing written)
-   * for bad input, or the sink's error when a sink could not persist it.
+   * for bad input, or an AuditrailError naming the sink when a sink could not persist it. `error` may be an `Error`:
+   * its message is stored.
    */
   logEvent<A extends string, D extends object = object>(
     actionType: A,
     status: AuditStatus,
     details?: LogDetailsArgument<A, D, Strict> | null,
-    error?: string | null,
+    error?: string | Error | null,
     options?: LogEventOptions,
   ): AuditEvent
   /**
@@ -92,7 +93,7 @@ export interface EventLogger<Strict extends boolean = false> {
     actionType: A,
     status: AuditStatus,
     details?: LogDetailsArgument<A, D, Strict> | null,
-    error?: string | null,
+    error?: string | Error | null,
     options?: LogEventOptions,
   ): Promise<AuditEvent>
   /** Detaches and closes every sink. Idempotent. */
@@ -177,13 +178,16 @@ export function createEventLogger<Strict extends boolean = false>(options: Event
   let failures: SinkFailure[] = []
   const syncing = sinks.filter((sink) => sink.sync !== undefined)
   let group: { resolve: () => void; reject: (error: unknown) => void }[] | undefined
+  // The sink being synced, so that its failure can name it.
+  let syncingNow: AuditSink | undefined
   const commitGroup = (): void => {
     const members = group ?? []
     group = undefined
     try {
-      for (const sink of syncing) sink.sync?.()
+      for (syncingNow of syncing) syncingNow.sync?.()
     } catch (error) {
-      for (const member of members) member.reject(error)
+      const failure = sinkError(syncingNow?.name ?? 'core', 'sync', error)
+      for (const member of members) member.reject(failure)
       return
     }
     for (const member of members) member.resolve()
@@ -214,10 +218,13 @@ export function createEventLogger<Strict extends boolean = false>(options: Event
       let failure: unknown
       let previous: ChainHead | undefined
       let startCount = 0
+      // The sink being asked, so that a failure of a custom one can name it.
+      let asked: AuditSink | undefined
       try {
         let chainNewest: string | undefined
         for (let i = 0; i < preparing.length; i++) {
           const sink = preparing[i] as AuditSink
+          asked = sink
           const newest = sink.prepare?.()
           // The newest stored event is usually the one this logger wrote last: the clock is past it already.
           if (newest !== undefined && newest !== lastPersisted) clock.observe(newest)
@@ -226,6 +233,7 @@ export function createEventLogger<Strict extends boolean = false>(options: Event
         // Unchained, the head is read only to refuse writing into a chained log. When the newest stored timestamp is
         // that of our own last event (timestamps are unique across writers), the newest event is ours: no need to read it.
         const ours = !chained && chainNewest !== undefined && chainNewest === lastPersisted
+        asked = chainSink
         const newestStored = ours ? undefined : chainSink?.head?.()
         previous = chainSink === undefined ? ownHead : chainHeadOf(newestStored)
         // The chain starts on a log that already holds events: seq 1 commits to how many (counted once, under the lock).
@@ -238,7 +246,7 @@ export function createEventLogger<Strict extends boolean = false>(options: Event
           })
         }
       } catch (thrown) {
-        failure = thrown
+        failure = sinkError(asked?.name ?? 'core', 'prepare the write', thrown)
       }
       const timestamp = clock.now()
       const stored = redactor === undefined ? input.details : redactor(input.details)
@@ -307,7 +315,7 @@ export function createEventLogger<Strict extends boolean = false>(options: Event
         try {
           sink.close()
         } catch (error) {
-          errors.push(error)
+          errors.push(sinkError(sink.name, 'close', error))
         }
       }
       if (errors.length === 1) throw errors[0]

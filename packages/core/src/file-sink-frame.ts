@@ -1,4 +1,5 @@
 import * as path from 'node:path'
+import { accessDeniedError, isAccessDenied } from './access-denied.js'
 import { AuditrailError, ioError, unsafePathError } from './errors.js'
 import { DEFAULT_FILE_MODE, DIRECTORY_MODE, nodeFileIo, statIfExists, type FileIo } from './file-io.js'
 import { createLockTenure, type LockTenure, type LockTenureOptions } from './lock-tenure.js'
@@ -95,7 +96,9 @@ export function createFileSinkFrame<H extends LogFileHandler>(
   let closed = false
   let directoryMade = false
 
-  const fail = (action: string, error: unknown): AuditrailError => (error instanceof AuditrailError ? error : ioError(component, action, file, error))
+  // A permission refusal names who owns the directory or file: usually another user's 0700 log directory.
+  const fail = (action: string, error: unknown): AuditrailError =>
+    error instanceof AuditrailError ? error : isAccessDenied(error) ? accessDeniedError(component, action, file, error) : ioError(component, action, file, error)
   // After a failure holding the lock: what this writer knew of the file may be wrong; the next tenure re-reads it.
   const abandon = (action: string, error: unknown): AuditrailError => {
     log.forget()

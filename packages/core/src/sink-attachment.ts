@@ -1,5 +1,6 @@
 import type { Observable, Subscription } from 'rxjs'
 import type { AuditEvent } from './codecs.js'
+import { sinkError } from './errors.js'
 import type { AuditSink } from './sink.js'
 
 /** A sink's failure to persist one event. */
@@ -19,7 +20,8 @@ export function attachSink(events: Observable<AuditEvent>, sink: AuditSink, onFa
       try {
         sink.write(event)
       } catch (error) {
-        onFailure({ sink, error })
+        // A custom sink may throw a plain Error; the caller is promised an AuditrailError that names the sink.
+        onFailure({ sink, error: sinkError(sink.name, 'write the event', error) })
       }
     },
   })

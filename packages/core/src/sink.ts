@@ -1,14 +1,51 @@
 import type { AppendContext, PendingEvent } from './append-queue.js'
 import type { AuditEvent } from './codecs.js'
+import { AuditrailError, emitAuditrailWarning } from './errors.js'
 import type { LogSummary } from './summary.js'
 
 /** Which end of the log to start reading from. */
 export type ReadOrder = 'newest-first' | 'oldest-first'
 
+/** A stored record a reader read past (`skipInvalid`): the file, where in it, and the `decode`/`corrupt` error it gave. */
+export interface SkippedRecord {
+  readonly file: string | undefined
+  /** As the sink names positions: `event 3`, `byte 1234`, `record 5`. */
+  readonly position: string
+  readonly error: AuditrailError
+}
+
+/**
+ * Read past records that are not valid events instead of stopping at the first: `true` reports each as a process
+ * warning (`AuditrailWarning`, code `AUDITRAIL_RECORD_SKIPPED`); a function is called with each instead.
+ */
+export type SkipInvalid = true | ((skipped: SkippedRecord) => void)
+
+/** Options of {@link AuditSink.summarize}. */
+export interface SummarizeOptions {
+  /** Default: the first invalid record throws its `decode` or `corrupt` error. */
+  readonly skipInvalid?: SkipInvalid
+}
+
 /** Options of {@link AuditSink.read}. */
-export interface ReadOptions {
+export interface ReadOptions extends SummarizeOptions {
   /** Default: the sink's natural order (`newest-first` for JSON, `oldest-first` for CSV). */
   readonly order?: ReadOrder
+}
+
+/**
+ * For sinks' readers: runs `decode`, and when `skipInvalid` is set and it throws a `decode` or `corrupt` error, reports
+ * the record as skipped and returns `undefined`. Other failures (I/O, a closed sink) always throw: they are not the record's.
+ */
+export function decodeOrSkip<T>(skipInvalid: SkipInvalid | undefined, file: string | undefined, position: string, decode: () => T): T | undefined {
+  if (skipInvalid === undefined) return decode()
+  try {
+    return decode()
+  } catch (error) {
+    if (!(error instanceof AuditrailError) || (error.code !== 'decode' && error.code !== 'corrupt')) throw error
+    if (skipInvalid === true) emitAuditrailWarning('AUDITRAIL_RECORD_SKIPPED', error)
+    else skipInvalid({ file, position, error })
+    return undefined
+  }
 }
 
 /**
@@ -50,7 +87,7 @@ export interface AuditSink {
    */
   sync?(): void
   /** Optional: the summary of the stored events, by a path faster than decoding each (same result as `summarizeEvents(read())`). */
-  summarize?(): LogSummary
+  summarize?(options?: SummarizeOptions): LogSummary
   /** Optional capability: the stored events, streamed (an abandoned iteration releases its file). */
   read?(options?: ReadOptions): Iterable<AuditEvent>
   /**

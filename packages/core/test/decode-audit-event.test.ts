@@ -1,6 +1,8 @@
 import {
   AuditrailError,
+  canonicalTimestamp,
   decodeAuditEvent,
+  decodeParsedAuditEvent,
   formatDecodeIssue,
   formatMicros,
   TimestampCodec,
@@ -45,10 +47,29 @@ describe('decodeAuditEvent: valid events', () => {
     expect(decodeOk(failed)).toEqual(failed)
   })
 
-  test('accepts the timestamps the Python original writes', () => {
-    for (const timestamp of ['2026-05-27T14:30:00+00:00', '2026-05-27T14:30:00.123456+00:00', '2026-05-27T14:30:00.123456Z', '2026-05-27T14:30:00Z']) {
-      expect(decodeOk({ ...valid, timestamp }).timestamp).toBe(timestamp)
+  test('accepts the timestamps the Python original writes, and reads them in our form (Z, six digits)', () => {
+    const read = {
+      '2026-05-27T14:30:00+00:00': '2026-05-27T14:30:00.000000Z',
+      '2026-05-27T14:30:00.123456+00:00': '2026-05-27T14:30:00.123456Z',
+      '2026-05-27T14:30:00.5-00:00': '2026-05-27T14:30:00.500000Z',
+      '2026-05-27T14:30:00.123456Z': '2026-05-27T14:30:00.123456Z',
+      '2026-05-27T14:30:00Z': '2026-05-27T14:30:00.000000Z',
+      '2026-05-27T14:30:00.123456789+00:00': '2026-05-27T14:30:00.123456789Z',
     }
+    for (const [timestamp, canonical] of Object.entries(read)) {
+      expect(decodeOk({ ...valid, timestamp }).timestamp, timestamp).toBe(canonical)
+      expect(canonicalTimestamp(timestamp)).toBe(canonical)
+      const parsed = JSON.parse(JSON.stringify({ ...valid, timestamp })) as unknown
+      const fast = decodeParsedAuditEvent(parsed)
+      expect(fast._tag === 'Right' && fast.right.timestamp).toBe(canonical)
+    }
+  })
+
+  test('a timestamp without a zone is refused with the form expected', () => {
+    const result = decodeAuditEvent({ ...valid, timestamp: '2026-05-27T14:30:00.123456' })
+    expect(result._tag === 'Left' && result.left.message).toContain(
+      'timestamp: expected an ISO 8601 UTC timestamp with its zone, such as 2026-05-27T14:30:00.123456Z, got "2026-05-27T14:30:00.123456"',
+    )
   })
 
   test('passes unknown top-level keys through', () => {

@@ -84,6 +84,12 @@ describe('logEvent rejects bad input, naming the field, and writes nothing', () 
     expect(rejection((logger) => untyped(logger)('hp_change', 'ok')).message).toContain('status: expected "success" | "failed" | "error", got "ok"')
   })
 
+  test('an Error given as error is accepted and its message stored', () => {
+    const logger = createEventLogger({ sinks: [createMemorySink()] })
+    const event = logger.logEvent('checkpoint_restore', 'failed', { checkpoint_id: 'c1' }, new RangeError('Checkpoint file not found'))
+    expect(event.error).toBe('Checkpoint file not found')
+  })
+
   test('validateEventInput normalizes what it accepts', () => {
     expect(validateEventInput('pause', 'success', undefined, undefined, false)).toEqual({ action_type: 'pause', status: 'success', details: {}, error: null })
   })
@@ -175,5 +181,40 @@ describe('logEvent typing (documented here; vitest does not type-check, `tsc -p 
     // Outside strict mode a mistyped value still goes through at run time; only the compiler catches it.
     // @ts-expect-error changed_params must be a record of JSON values
     expect(logger.logEvent('hp_change', 'success', { changed_params: 5 }).details).toEqual({ changed_params: 5 })
+  })
+})
+
+describe('a deep path in a message', () => {
+  test('is shortened in the middle, with the number of levels left out; field keeps it whole', () => {
+    let details: Record<string, unknown> = { leaf: Number.NaN }
+    for (let i = 0; i < 150; i++) details = { a: details }
+    const logger = createEventLogger({ sinks: [createMemorySink()] })
+    let thrown: unknown
+    try {
+      logger.logEvent('note_write', 'success', details)
+    } catch (error) {
+      thrown = error
+    }
+    const error = thrown as AuditrailError
+    expect(error.field).toBe(`details${'.a'.repeat(150)}.leaf`)
+    const shown = error.message.slice(0, error.message.indexOf(': NaN'))
+    expect(shown.length).toBeLessThan(100)
+    expect(shown).toMatch(/^\[auditrail\] \[core\] details(\.a)+\.…\(\d+ more levels\)…(\.a)+\.leaf$/)
+  })
+
+  test('counts levels right when keys hold dots and brackets of their own', () => {
+    let details: Record<string, unknown> = { leaf: Number.NaN }
+    for (let i = 0; i < 60; i++) details = { 'x.y[z': details }
+    const logger = createEventLogger({ sinks: [createMemorySink()] })
+    let thrown: unknown
+    try {
+      logger.logEvent('note_write', 'success', details)
+    } catch (error) {
+      thrown = error
+    }
+    const message = (thrown as AuditrailError).message
+    const kept = (message.match(/\["x\.y\[z"\]/g) ?? []).length
+    const left = Number(/…\((\d+) more levels\)…/.exec(message)?.[1])
+    expect(kept + left).toBe(60)
   })
 })

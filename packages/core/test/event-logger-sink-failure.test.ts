@@ -51,9 +51,32 @@ describe('one failing sink among several', () => {
     expect(published).toEqual([])
   })
 
-  test('a thrown non-Error value reaches the caller unchanged', () => {
+  test('a custom sink throwing a plain Error reaches the caller as an io AuditrailError naming the sink, the original as cause', () => {
+    const original = new Error('mlflow is down')
+    const logger = createEventLogger({ sinks: [failingSink('mlflow', original)] })
+    const error = thrownBy(() => logger.logEvent('pause', 'success'))
+    expect(isAuditrailError(error, 'io')).toBe(true)
+    expect((error as AuditrailError).component).toBe('mlflow')
+    expect((error as AuditrailError).message).toBe('[auditrail] [mlflow] sink "mlflow" failed to write the event: mlflow is down')
+    expect((error as AuditrailError).cause).toBe(original)
+  })
+
+  test('a thrown non-Error value is wrapped too, kept as the cause', () => {
     const logger = createEventLogger({ sinks: [failingSink('odd', 'just a string')] })
-    expect(thrownBy(() => logger.logEvent('pause', 'success'))).toBe('just a string')
+    const error = thrownBy(() => logger.logEvent('pause', 'success'))
+    expect(isAuditrailError(error, 'io')).toBe(true)
+    expect((error as AuditrailError).cause).toBe('just a string')
+  })
+
+  test('a failing prepare, sync or close of a custom sink is an AuditrailError naming it', async () => {
+    const boom = new Error('boom')
+    const preparing: AuditSink = { name: 'prep', write() {}, prepare: () => { throw boom }, close() {} }
+    const prepared = thrownBy(() => createEventLogger({ sinks: [preparing] }).logEvent('pause', 'success'))
+    expect(prepared).toMatchObject({ code: 'io', component: 'prep', cause: boom })
+    const syncing: AuditSink = { name: 'syncer', write() {}, sync: () => { throw boom }, close() {} }
+    await expect(createEventLogger({ sinks: [syncing] }).logEventAsync('pause', 'success')).rejects.toMatchObject({ code: 'io', component: 'syncer', cause: boom })
+    const closing: AuditSink = { name: 'closer', write() {}, close: () => { throw boom } }
+    expect(thrownBy(() => createEventLogger({ sinks: [closing] }).close())).toMatchObject({ code: 'io', component: 'closer', cause: boom })
   })
 
   test('the logger stays usable: once the sink recovers, the next event is persisted and published', () => {
@@ -91,7 +114,10 @@ describe('several failing sinks', () => {
     expect(isAuditrailError(error, 'io')).toBe(true)
     const aggregate = (error as AuditrailError).cause
     expect(aggregate).toBeInstanceOf(AggregateError)
-    expect((aggregate as AggregateError).errors).toEqual([first, second])
+    expect((aggregate as AggregateError).errors.map((e: AuditrailError) => [e.component, e.cause])).toEqual([
+      ['sink-json', first],
+      ['sink-csv', second],
+    ])
     expect((error as AuditrailError).message).toContain('sink-json, sink-csv')
     expect(survivor.events).toHaveLength(1)
     expect(published).toEqual([])

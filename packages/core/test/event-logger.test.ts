@@ -145,12 +145,12 @@ describe('createEventLogger: close', () => {
     expect(sink.events).toEqual([])
   })
 
-  test('a sink whose close throws does not keep the others open; close rethrows its error', () => {
+  test('a sink whose close throws does not keep the others open; close throws its error, wrapped naming the sink', () => {
     const calls: string[] = []
     const failure = new Error('close failed')
     const broken: AuditSink = { name: 'broken', write: () => {}, close: () => { throw failure } }
     const logger = createEventLogger({ sinks: [broken, recordingSink('b', calls)] })
-    expect(() => logger.close()).toThrow(failure)
+    expect(() => logger.close()).toThrow(expect.objectContaining({ code: 'io', component: 'broken', cause: failure }))
     expect(calls).toEqual(['b.close'])
     expect(logger.closed).toBe(true)
     expect(() => logger.close()).not.toThrow()

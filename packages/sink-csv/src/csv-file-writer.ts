@@ -1,4 +1,4 @@
-import { AuditrailError, createBufferedFileWriter, nodeFileIo, replaceFile, type AuditEvent } from '@auditrail/core'
+import { AuditrailError, createBufferedFileWriter, DEFAULT_FILE_MODE, nodeFileIo, replaceFile, type AuditEvent } from '@auditrail/core'
 import { columnsFor, coversColumns, encodeHeader, SPEC_COLUMNS, unionColumns, type CsvColumns } from './csv-columns.js'
 import { encodeRow } from './csv-row.js'
 
@@ -19,9 +19,10 @@ type Pass = { readonly done: true; readonly count: number } | { readonly done: f
  * array iterated again; a one-shot iterator, such as a generator object, cannot be and throws `invalid`). A log gains
  * `actor` or `seq,hash` at most once each, so that is at most two more passes, and none for a log whose first event
  * has every column it will use. Returns the count. An event with fields beyond those eight cannot go to CSV: that
- * throws an `invalid` AuditrailError. On any throw `file` is as it was.
+ * throws an `invalid` AuditrailError. On any throw `file` is as it was. `mode`: the new file's, less the umask
+ * (default `0o600`: a copy of an audit log is as private as the log).
  */
-export function writeCsvLogFile(file: string, events: EventSource): number {
+export function writeCsvLogFile(file: string, events: EventSource, options: { readonly mode?: number } = {}): number {
   const read = (): Iterable<AuditEvent> => (typeof events === 'function' ? events() : events)
   let count = 0
   replaceFile(nodeFileIo, file, true, (fd) => {
@@ -39,7 +40,7 @@ export function writeCsvLogFile(file: string, events: EventSource): number {
       }
       columns = result.columns
     }
-  })
+  }, options.mode ?? DEFAULT_FILE_MODE)
   return count
 }
 

@@ -1,4 +1,4 @@
-import { AuditrailError, decodeParsedAuditEvent, type AuditEvent } from '@auditrail/core'
+import { AuditrailError, decodeOrSkip, decodeParsedAuditEvent, type AuditEvent, type SkipInvalid } from '@auditrail/core'
 import { parseCsvRecordAt, type CsvCell } from './csv-cells.js'
 import { EXPECTED_HEADER, parseHeader, type CsvColumns } from './csv-columns.js'
 import { rowFields } from './csv-row-fields.js'
@@ -17,9 +17,19 @@ export function parseRows(text: string, file: string): AuditEvent[] {
   return records.slice(1).map((row, i) => toEvent(row, columns, file, `record ${i + 2}`))
 }
 
-/** Parses data rows only (no header) of a file with `columns`; `position(i)` names the i-th row in errors. */
-export function parseDataRows(text: string, columns: CsvColumns, file: string, position: (index: number) => string): AuditEvent[] {
-  return parseRecords(text, file, position).map((row, i) => toEvent(row, columns, file, position(i)))
+/**
+ * Parses data rows only (no header) of a file with `columns`; `position(i)` names the i-th row in errors. With
+ * `skipInvalid`, a row that does not decode is reported and left out (text that is not CSV at all still throws).
+ */
+export function parseDataRows(text: string, columns: CsvColumns, file: string, position: (index: number) => string, skipInvalid?: SkipInvalid): AuditEvent[] {
+  const rows = parseRecords(text, file, position)
+  if (skipInvalid === undefined) return rows.map((row, i) => toEvent(row, columns, file, position(i)))
+  const events: AuditEvent[] = []
+  for (const [i, row] of rows.entries()) {
+    const event = decodeOrSkip(skipInvalid, file, position(i), () => toEvent(row, columns, file, position(i)))
+    if (event !== undefined) events.push(event)
+  }
+  return events
 }
 
 function corrupt(file: string, message: string, cause?: unknown): AuditrailError {

@@ -1,5 +1,6 @@
 import {
   createFileSinkFrame,
+  emitAuditrailWarning,
   statIfExists,
   summarizeEvents,
   type AuditEvent,
@@ -7,6 +8,8 @@ import {
   type FileSinkOptions,
   type LogSummary,
   type ReadOptions,
+  type SkipInvalid,
+  type SummarizeOptions,
 } from '@auditrail/core'
 import type { CsvColumns } from './csv-columns.js'
 import { readRecordHeads, type CsvHead } from './csv-heads.js'
@@ -38,7 +41,7 @@ export interface CsvSink extends AuditSink {
   head(): AuditEvent | undefined
   flush(): void
   sync(): void
-  summarize(): LogSummary
+  summarize(options?: SummarizeOptions): LogSummary
 }
 
 /**
@@ -58,7 +61,7 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
    * parses the chunk's rows in full, naming each in errors (records are numbered from the header, record 1, when reading
    * forward; backward, by the chunk's byte offset). A consumer that counts the records without `rows()` sets `records`.
    */
-  function* chunks(backward: boolean): Generator<RecordChunk> {
+  function* chunks(backward: boolean, skip?: SkipInvalid): Generator<RecordChunk> {
     frame.ensureOpen()
     if (!frame.held && statIfExists(io, file) === undefined) return
     const snapshot = frame.peek('read', () => log.snapshot())
@@ -69,11 +72,21 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
       for (const chunk of recordChunks(io, snapshot.fd, snapshot.start, snapshot.end, backward)) {
         const first = record
         let parsed: AuditEvent[] | undefined
+        // Rows left out by skipInvalid still take their record numbers: the next chunk's are counted past them.
+        let skipped = 0
+        const counting: SkipInvalid | undefined =
+          skip === undefined
+            ? undefined
+            : (row) => {
+                skipped++
+                if (skip === true) emitAuditrailWarning('AUDITRAIL_RECORD_SKIPPED', row.error)
+                else skip(row)
+              }
         const rows = (): AuditEvent[] =>
-          (parsed ??= parseDataRows(chunk.text, columns, file, (i) => (backward ? `record ${i + 1} of the rows from byte ${chunk.offset}` : `record ${first + i}`)))
+          (parsed ??= parseDataRows(chunk.text, columns, file, (i) => (backward ? `record ${i + 1} of the rows from byte ${chunk.offset}` : `record ${first + i}`), counting))
         const item: RecordChunk = { text: chunk.text, columns, rows, records: undefined }
         yield item
-        record += parsed?.length ?? item.records ?? 0
+        record += parsed === undefined ? (item.records ?? 0) : parsed.length + skipped
       }
     } finally {
       io.closeSync(snapshot.fd)
@@ -83,7 +96,7 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
   /** Streams the rows as events. */
   function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
     const backward = readOptions.order === 'newest-first'
-    for (const chunk of chunks(backward)) {
+    for (const chunk of chunks(backward, readOptions.skipInvalid)) {
       const events = chunk.rows()
       if (backward) events.reverse()
       yield* events
@@ -91,8 +104,8 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
   }
 
   /** The action type and status of each row: from the start of each record our writer produced, else by parsing the chunk. */
-  function* readHeads(): Generator<CsvHead> {
-    for (const chunk of chunks(false)) {
+  function* readHeads(skip: SkipInvalid | undefined): Generator<CsvHead> {
+    for (const chunk of chunks(false, skip)) {
       const heads = readRecordHeads(chunk.text, chunk.columns)
       if (heads === undefined) {
         yield* chunk.rows()
@@ -117,9 +130,9 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
     },
     flush: frame.flush,
     sync: frame.sync,
-    summarize() {
+    summarize(summarizeOptions = {}) {
       frame.ensureOpen()
-      return summarizeEvents(readHeads())
+      return summarizeEvents(readHeads(summarizeOptions.skipInvalid))
     },
     read(readOptions = {}) {
       frame.ensureOpen()

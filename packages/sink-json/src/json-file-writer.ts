@@ -1,4 +1,4 @@
-import { createBufferedFileWriter, nodeFileIo, replaceFile, type AuditEvent } from '@auditrail/core'
+import { createBufferedFileWriter, DEFAULT_FILE_MODE, nodeFileIo, replaceFile, type AuditEvent } from '@auditrail/core'
 import { writeGapPrefix } from './gap-file.js'
 import { LAYOUT_TAIL, gapFor } from './json-layout.js'
 
@@ -9,6 +9,8 @@ export interface WriteJsonLogOptions {
    * the sink's own rewrites make it, so appends go on for as long before the first regrowth. Default: the minimum gap.
    */
   readonly sizeHint?: number
+  /** The new file's mode, less the umask. Default `0o600`: a copy of an audit log is as private as the log. */
+  readonly mode?: number
 }
 
 /**
@@ -28,6 +30,6 @@ export function writeJsonLogFile(file: string, events: Iterable<AuditEvent>, opt
     }
     out.put(LAYOUT_TAIL)
     out.flush()
-  })
+  }, options.mode ?? DEFAULT_FILE_MODE)
   return count
 }

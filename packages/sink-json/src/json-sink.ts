@@ -1,5 +1,6 @@
 import {
   createFileSinkFrame,
+  decodeOrSkip,
   decodeParsedAuditEvent,
   statIfExists,
   summarizeEvents,
@@ -8,6 +9,8 @@ import {
   type FileSinkOptions,
   type LogSummary,
   type ReadOptions,
+  type SkipInvalid,
+  type SummarizeOptions,
 } from '@auditrail/core'
 import { parseLine } from './json-decode.js'
 import { HEAD_PATTERN } from './json-layout.js'
@@ -38,7 +41,7 @@ export interface JsonSink extends AuditSink {
   head(): AuditEvent | undefined
   flush(): void
   sync(): void
-  summarize(): LogSummary
+  summarize(options?: SummarizeOptions): LogSummary
 }
 
 /**
@@ -66,12 +69,16 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
   /** The body of `read`: holds the lock only to snapshot the file, then streams from its own descriptor. */
   function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
     frame.ensureOpen()
+    const skip = readOptions.skipInvalid
     const order = readOptions.order ?? 'newest-first'
     const snapshot = snapshotOrNothing()
     if (snapshot === undefined) return
     if (snapshot.kind === 'lines') {
       const lines = order === 'newest-first' ? snapshot.lines : [...snapshot.lines].reverse()
-      for (const [i, text] of lines.entries()) yield parseLine(text, file, `event ${i + 1}`)
+      for (const [i, text] of lines.entries()) {
+        const event = decodeOrSkip(skip, file, `event ${i + 1}`, () => parseLine(text, file, `event ${i + 1}`))
+        if (event !== undefined) yield event
+      }
       return
     }
     try {
@@ -81,7 +88,10 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
           // Something in this run does not decode: go line by line, to name the line in the error.
           const lines = [...readLinesOf(run.text, run.offset)]
           if (order === 'oldest-first') lines.reverse()
-          for (const { text, offset } of lines) yield parseLine(withoutComma(text), file, `byte ${offset}`)
+          for (const { text, offset } of lines) {
+            const event = decodeOrSkip(skip, file, `byte ${offset}`, () => parseLine(withoutComma(text), file, `byte ${offset}`))
+            if (event !== undefined) yield event
+          }
         } else {
           if (order === 'oldest-first') events.reverse()
           yield* events
@@ -96,11 +106,14 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
    * The action type and status of each stored event, for summaries: read from the start of each line our writer
    * produced (`{"timestamp":…,"action_type":…,"status":…`) without parsing the rest; any other line is decoded.
    */
-  function* readHeads(): Generator<Pick<AuditEvent, 'action_type' | 'status'>> {
+  function* readHeads(skip: SkipInvalid | undefined): Generator<Pick<AuditEvent, 'action_type' | 'status'>> {
     const snapshot = snapshotOrNothing()
     if (snapshot === undefined) return
     if (snapshot.kind === 'lines') {
-      for (const [i, text] of snapshot.lines.entries()) yield parseLine(text, file, `event ${i + 1}`)
+      for (const [i, text] of snapshot.lines.entries()) {
+        const event = decodeOrSkip(skip, file, `event ${i + 1}`, () => parseLine(text, file, `event ${i + 1}`))
+        if (event !== undefined) yield event
+      }
       return
     }
     try {
@@ -113,7 +126,8 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
           } else {
             // Not a line our writer produced: decode it whole (its byte offset, for the error, only computed here).
             const offset = run.offset + Buffer.byteLength(lines.slice(0, i).join('\n')) + (i > 0 ? 1 : 0)
-            yield parseLine(withoutComma(text), file, `byte ${offset}`)
+            const event = decodeOrSkip(skip, file, `byte ${offset}`, () => parseLine(withoutComma(text), file, `byte ${offset}`))
+            if (event !== undefined) yield event
           }
         }
       }
@@ -137,9 +151,9 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     },
     flush: frame.flush,
     sync: frame.sync,
-    summarize() {
+    summarize(summarizeOptions = {}) {
       frame.ensureOpen()
-      return summarizeEvents(readHeads())
+      return summarizeEvents(readHeads(summarizeOptions.skipInvalid))
     },
     read(readOptions = {}) {
       // Checked here, not inside the generator, so that `read()` after `close()` throws at the call.

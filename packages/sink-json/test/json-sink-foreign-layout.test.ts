@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import type { JsonObject } from '@auditrail/core'
+import { canonicalTimestamp, type JsonObject } from '@auditrail/core'
 import { createJsonSink } from '../src/index.js'
 import { decodeHeader, HEADER_END } from '../src/json-layout.js'
 import { logPath, makeEvent, parseLog, python, readLogBytes, tempLogDir, viaJson } from './event-factory.js'
@@ -48,7 +48,8 @@ describe("continuing the Python original's indent-2 file", () => {
     const before = readLogBytes(dir)
     expect(before.toString()).toContain('[\n  {\n    "timestamp": "2026-05-27T14:30:10.789012+00:00",')
     const sink = createJsonSink({ rootLogDir: dir })
-    expect([...sink.read()].map((event) => event.timestamp)).toEqual(PYTHON_EVENTS.map((event) => event.timestamp))
+    // Read in our form (Z, six digits: canonicalTimestamp), while the file keeps them as Python wrote them.
+    expect([...sink.read()].map((event) => event.timestamp)).toEqual(PYTHON_EVENTS.map((event) => canonicalTimestamp(event.timestamp)))
     expect([...sink.read({ order: 'oldest-first' })].map((event) => event.action_type)).toEqual(['hp_change', 'tag_add', 'query_execute'])
     sink.close()
     expect(readLogBytes(dir).equals(before)).toBe(true)
@@ -69,15 +70,16 @@ describe("continuing the Python original's indent-2 file", () => {
     expect(bytes.toString().split('\n').slice(1, -2)).toHaveLength(4)
   })
 
-  it('keeps the extra key and the +00:00 timestamps through a read after conversion', () => {
+  it('keeps the extra key through a read after conversion, and reads +00:00 timestamps in our form', () => {
     const dir = tempLogDir()
     writeAsPython(dir, PYTHON_EVENTS)
     const sink = createJsonSink({ rootLogDir: dir })
     sink.write(makeEvent(0))
     const read: unknown[] = [...sink.read()]
     sink.close()
-    expect(read[1]).toEqual(PYTHON_EVENTS[0])
-    expect(read[3]).toMatchObject({ timestamp: '2026-05-27T14:30:00+00:00' })
+    expect(read[1]).toEqual({ ...PYTHON_EVENTS[0], timestamp: canonicalTimestamp(PYTHON_EVENTS[0]?.timestamp ?? '') })
+    expect(read[3]).toMatchObject({ timestamp: '2026-05-27T14:30:00.000000Z' })
+    expect(readLogBytes(dir).toString()).toContain('"timestamp":"2026-05-27T14:30:00+00:00"')
   })
 
   it('continues appending in place after the conversion, and Python still reads it', () => {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { AuditrailError, errnoCode, ioError } from '@auditrail/core'
+import { accessDeniedError, AuditrailError, errnoCode, ioError, isAccessDenied } from '@auditrail/core'
 import { CSV_LOG_FILE } from '@auditrail/sink-csv'
 import { JSON_LOG_FILE } from '@auditrail/sink-json'
 
@@ -43,24 +43,38 @@ export function resolveLogTarget(target: string): LogTarget {
   try {
     stat = fs.statSync(target)
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') throw new AuditrailError('io', 'no such file or directory', { component: 'cli', file: target, cause: error })
+    if (errnoCode(error) === 'ENOENT') throw new AuditrailError('io', `no such file or directory${resolvedAs(target)}`, { component: 'cli', file: target, cause: error })
+    if (isAccessDenied(error)) throw accessDeniedError('cli', 'read the log', target, error)
     throw ioError('cli', 'read the log', target, error)
   }
   if (stat.isDirectory()) {
     for (const [name, format] of [[JSON_LOG_FILE, 'json'], [CSV_LOG_FILE, 'csv']] as const) {
       const file = path.join(target, name)
-      if (fs.existsSync(file)) return { file, format }
+      // existsSync says "no" for a directory we may not enter (another user's 0700 log directory): that must not read as "no log here".
+      try {
+        fs.statSync(file)
+      } catch (error) {
+        if (isAccessDenied(error)) throw accessDeniedError('cli', 'read the log directory', target, error)
+        continue
+      }
+      return { file, format }
     }
-    throw new AuditrailError('io', `no ${JSON_LOG_FILE} or ${CSV_LOG_FILE} in this directory`, { component: 'cli', file: target })
+    throw new AuditrailError('io', `no ${JSON_LOG_FILE} or ${CSV_LOG_FILE} in this directory${resolvedAs(target)}`, { component: 'cli', file: target })
   }
   let format: LogFormat | undefined
   try {
     format = formatOfName(target) ?? sniff(target)
   } catch (error) {
+    if (isAccessDenied(error)) throw accessDeniedError('cli', 'read the log', target, error)
     throw ioError('cli', 'read the log', target, error)
   }
   if (format === undefined) {
     throw new AuditrailError('options', 'cannot tell the format: name the file .json or .csv', { component: 'cli', file: target })
   }
   return { file: target, format }
+}
+
+/** `: /abs/path` for a relative `target`: which directory it was resolved from is the first doubt when it is not found. */
+function resolvedAs(target: string): string {
+  return path.isAbsolute(target) ? '' : `: ${path.resolve(target)}`
 }
