@@ -115,7 +115,8 @@ describe('CSV logs with actor, seq and hash columns', () => {
     ])
     // The spec's five cells under a wider header: a row the Python original appended, read with an empty actor.
     writeFileSync(file, `timestamp,action_type,status,details,error,actor\r\n2026-05-27T14:30:00Z,pause,success,,\r\n`)
-    expect(runCli(['query', file, '--jsonl']).stdout).toBe('{"timestamp":"2026-05-27T14:30:00Z","action_type":"pause","status":"success","details":{},"error":null}\n')
+    // Read in the canonical form (six fractional digits), as every other writer's UTC timestamp is.
+    expect(runCli(['query', file, '--jsonl']).stdout).toBe('{"timestamp":"2026-05-27T14:30:00.000000Z","action_type":"pause","status":"success","details":{},"error":null}\n')
     writeFileSync(file, `timestamp,action_type,status,details,error,actor\r\n2026-05-27T14:30:00Z,pause,success,\r\n`)
     const result = runCli(['query', file])
     expect(result.code).toBe(2)
