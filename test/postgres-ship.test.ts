@@ -13,7 +13,7 @@ const CLI = fileURLToPath(new URL('../packages/cli/dist/cli.js', import.meta.url
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** Runs `auditrail ship`; kills it with SIGKILL after `killAfterMs` unless it ended first. Resolves with the exit code or signal. */
-function ship(args: readonly string[], killAfterMs?: number): { done: Promise<number | string>; stop: () => void } {
+function ship(args: readonly string[], killAfterMs?: number): { done: Promise<number | string>; stop: () => void; kill: () => void } {
   const child = spawn(process.execPath, [CLI, 'ship', ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()))
@@ -25,7 +25,7 @@ function ship(args: readonly string[], killAfterMs?: number): { done: Promise<nu
       resolve(code ?? signal ?? 'unknown')
     }),
   )
-  return { done, stop: () => child.kill('SIGTERM') }
+  return { done, stop: () => child.kill('SIGTERM'), kill: () => child.kill('SIGKILL') }
 }
 
 async function shippedRows(url: string, table: string, host: string): Promise<PostgresRow[]> {
@@ -73,12 +73,22 @@ describe.skipIf(!isAvailable(POSTGRES))(`auditrail ship ${needsTag(POSTGRES)}`, 
       const host = `trainer-${format}`
       // Small batches, so that a kill has many moments between two commits to land in.
       const args = [dir, '--to', server.url, '--host', host, '--log-id', `run-${format}`, '--table', 'shipped', '--batch', '20']
-      // Killed at random moments: each run ships some batches, the next resumes from what the table holds. The
-      // moments grow by round until one lands mid-way, since a loaded machine may take longer than the first
-      // to start a shipper at all (a fixed range made this test fail when every kill came before the connect).
+      // Killed at random moments: each run ships some batches, the next resumes from what the table holds. Some
+      // kills come at a random time (also before the shipper connected), and some once the table holds a random
+      // number of this log's rows, so that kills do land mid-way however fast or slow the machine is today.
       const partial: number[] = []
       for (let round = 0; round < 16 && !partial.some((n) => n > 0 && n < local.length); round++) {
-        await ship(args, 150 + round * 120 + Math.floor(Math.random() * 200)).done
+        if (round % 2 === 0) await ship(args, 150 + round * 120 + Math.floor(Math.random() * 200)).done
+        else {
+          const already = (await shippedRows(server.url, 'shipped', host)).length
+          const target = already + 1 + Math.floor(Math.random() * Math.max(1, (local.length - already) / 2))
+          const run = ship(args)
+          let ended = false
+          void run.done.then(() => (ended = true))
+          while (!ended && (await shippedRows(server.url, 'shipped', host)).length < target) await sleep(5)
+          run.kill()
+          await run.done
+        }
         partial.push((await shippedRows(server.url, 'shipped', host)).length)
       }
       // The kills did land mid-way (else this test would prove nothing about resuming).
