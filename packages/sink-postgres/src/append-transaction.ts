@@ -88,10 +88,11 @@ async function appendIfHeadIs(session: Session, table: TableNames, build: RowBui
  * order), builds the rows after the head, inserts them, moves the head and commits. Any failure drops the
  * connection, so the server rolls back: nothing is half-written.
  */
-export async function appendInTransaction(session: Session, table: TableNames, build: RowBuilder, action: string, known?: StoredHead): Promise<Appended> {
+export async function appendInTransaction(session: Session, table: TableNames, build: RowBuilder, action: string, known?: StoredHead, onLostRace?: () => void): Promise<Appended> {
   if (known !== undefined) {
     const appended = await appendIfHeadIs(session, table, build, known, action)
     if (appended !== undefined) return appended
+    onLostRace?.()
   }
   const client = await session.client()
   let committing = false

@@ -31,6 +31,9 @@ export function checkHost(host: string): string {
   return host
 }
 
+/** Appends that take the lock at once after a compare-and-set lost to another writer. */
+const LOCKED_AFTER_LOST_RACE = 32
+
 /**
  * Creates a sink appending to a PostgreSQL table shared by writers on many hosts: each `append` is one transaction
  * under the chain head row's lock (see `appendInTransaction`), so every event gets the next `seq`, a timestamp
@@ -47,6 +50,9 @@ export function createPostgresSink(options: PostgresSinkOptions): PostgresSink {
   let inFlight: Promise<unknown> = Promise.resolve()
   // The head this writer left: its next append tries one compare-and-set statement before taking the lock.
   let knownHead: StoredHead | undefined
+  // After a compare-and-set lost to another writer, the next appends take the lock at once: under contention the
+  // statement would mostly lose again, a wasted round trip each time. It is tried again after this many.
+  let lockedAppendsLeft = 0
 
   const ensureOpen = (): void => {
     if (closed) throw new AuditrailError('closed', 'use after close', { component: COMPONENT, file: session.display })
@@ -80,12 +86,14 @@ export function createPostgresSink(options: PostgresSinkOptions): PostgresSink {
         return stamped === undefined ? { rows: built } : { rows: built, stamped }
       },
       'append',
-      knownHead,
+      lockedAppendsLeft > 0 ? undefined : knownHead,
+      () => (lockedAppendsLeft = LOCKED_AFTER_LOST_RACE),
     ).catch((error: unknown) => {
       knownHead = undefined // after a failure, read the head under its lock again
       throw error
     })
     knownHead = appended.head
+    if (lockedAppendsLeft > 0) lockedAppendsLeft--
     return appended.rows.map((row) => row.event)
   }
 
