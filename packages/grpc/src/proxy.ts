@@ -71,7 +71,7 @@ export interface AuditProxy {
   readonly inFlight: number
   /**
    * Stops accepting calls, lets in-flight ones finish (cancelling those still running after `timeoutMs`), waits until
-   * each has written its events, then closes the backend channel and the logger. Idempotent.
+   * each has written its events, then closes the backend session and the logger. Idempotent.
    */
   close(options?: { readonly timeoutMs?: number }): Promise<void>
 }
@@ -787,6 +787,7 @@ class ProxiedCall {
 
   /** A bug of ours must not leave the client hanging until its deadline, nor `close()` waiting. */
   private crash(cause: unknown): void {
+    // The client gets a generic INTERNAL (as before this engine): the cause may name files and hosts it must not see.
     void cause
     this.auditDone = true
     this.completed = true
