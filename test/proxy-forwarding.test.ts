@@ -77,6 +77,17 @@ describe('every kind of RPC crosses the proxy byte for byte', () => {
   })
 })
 
+describe('paths the proto does not define', () => {
+  it('are answered UNIMPLEMENTED by the proxy, as a grpc-js server would, without reaching the backend', async () => {
+    const first = backend.calls.length
+    const observed = await new Promise<grpc.ServiceError | null>((resolve) =>
+      proxied.makeUnaryRequest('/proxytest.Echo/Nope', (b: Buffer) => b, (b: Buffer) => b, randomBytes(4), requestMetadata(), {}, (error) => resolve(error)),
+    )
+    expect(observed).toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: 'The server does not implement the method /proxytest.Echo/Nope' })
+    expect(backend.calls.length).toBe(first)
+  })
+})
+
 describe('deadlines and cancellation', () => {
   it('the backend sees the remaining deadline, and an expired one ends both calls with DEADLINE_EXCEEDED', async () => {
     const { seenProxy } = await both('Unary', [randomBytes(8)], {}, 2000)
