@@ -94,11 +94,6 @@ export async function followPostgres(
   }
 }
 
-/** Refuses an option a PostgreSQL target has no meaning for, naming it. */
-export function refuseForPostgres(option: string, why: string): never {
-  throw new AuditrailError('options', `${option}: not for a PostgreSQL target (${why})`, { component: 'cli', field: option.replace(/^-+/, '') })
-}
-
 /**
  * `verify` of a PostgreSQL trail: the shared chain checked row by row, oldest first, by core's verifier. A finding's
  * `line` is the row's position in seq order (there are no lines); `byte` is 0.
