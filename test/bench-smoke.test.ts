@@ -30,8 +30,9 @@ it('pnpm bench --quick runs every scenario and reports each', async () => {
     'logger heap growth',
     'auditrail report, ',
     'report file size, ',
-    'gRPC proxy audited, 16 clients',
-    'gRPC proxy audited, 1 client, p50 latency added',
+    'gRPC proxy: bare node:http2 forwarder (floor), 16 clients',
+    'gRPC proxy: proxy audited (1 event/call), 16 clients',
+    'gRPC proxy: proxy audited, 1 client, p50 latency added',
   ]) {
     expect(scenarios.some((name) => name.includes(expected)), expected).toBe(true)
   }

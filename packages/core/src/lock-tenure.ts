@@ -13,6 +13,14 @@ export interface HoldOptions {
   readonly idleMs?: number
   /** While another writer is waiting, release after holding this long. Default 50 ms. */
   readonly maxMs?: number
+  /**
+   * With nobody waiting, keep the lock through quiet spells of up to this long, looking every `idleMs` for a waiting
+   * writer and yielding to one at once. Default 0: released after `idleMs` to twice that of quiet. A long-running
+   * server whose writes pause whenever a shared machine deschedules its clients (the gRPC proxy) sets it, so those
+   * pauses do not each cost a release and a retake (the release's rmdir blocks the thread for over a millisecond on
+   * some file systems). The trade-off: a writer killed in such a spell leaves a lock the next one waits `staleMs` for.
+   */
+  readonly quietMs?: number
 }
 
 /** Options of {@link createLockTenure}. */
@@ -62,7 +70,8 @@ function track(tenure: LockTenure): void {
 
 /**
  * A lock tenure over `file`: the lock is taken on the first write of a burst and kept while this writer keeps
- * writing — released after `hold.idleMs` of quiet, after `hold.maxMs` when another writer waits, and at the
+ * writing — released after `hold.idleMs` of quiet (or up to `hold.quietMs` of it, while nobody waits), after
+ * `hold.maxMs` when another writer waits, and at the
  * latest after a third of the stale time within one synchronous stretch (proper-lockfile cannot refresh the
  * lock while the thread is blocked, so a longer stretch would let a second writer take it over).
  * `fileMode` is the mode of the lock's marker file (see {@link createFileLock}).
@@ -77,6 +86,7 @@ export function createLockTenure(
   const lock: FileLock = createFileLock(file, component, options, fileMode)
   const idleMs = options.hold?.idleMs ?? 5
   const maxMs = options.hold?.maxMs ?? 50
+  const quietMs = options.hold?.quietMs ?? 0
   const hardMs = (options.staleMs ?? 10_000) / 3
   let since = 0
   let lastWantedCheck = 0
@@ -87,6 +97,8 @@ export function createLockTenure(
   let uses = 0
   let usedSinceArm = false
   let clockDue = true
+  // Whole idle periods without a use, in a row (counted instead of timed: `used()` reads no clock for them).
+  let quietPeriods = 0
 
   function armIdleTimer(): void {
     usedSinceArm = false
@@ -94,8 +106,14 @@ export function createLockTenure(
       timer = undefined
       clockDue = true
       // Used again since armed: re-arm, so the lock goes after between idleMs and twice that of quiet.
-      if (usedSinceArm && idleMs > 0) armIdleTimer()
-      else release(false)
+      if (usedSinceArm && idleMs > 0) {
+        quietPeriods = 0
+        armIdleTimer()
+      } else if (++quietPeriods * idleMs < quietMs && lock.compromised === undefined && !lock.isWanted(since)) {
+        armIdleTimer()
+      } else {
+        release(false)
+      }
     }, idleMs)
     timer.unref()
   }
@@ -132,6 +150,7 @@ export function createLockTenure(
       lastWantedCheck = since
       uses = 0
       clockDue = false
+      quietPeriods = 0
       track(tenure)
       try {
         hooks.begin(outcome === 'took-over')

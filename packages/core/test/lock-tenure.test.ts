@@ -91,6 +91,29 @@ describe('createLockTenure', () => {
     expect((ends[0] as number) - (begins[0] as number)).toBeGreaterThanOrEqual(666)
   })
 
+  test('quietMs keeps the lock through quiet spells while nobody waits, and yields to a waiter without a use', async () => {
+    const { tenure, begins, ends } = tenureOn({ hold: { idleMs: 2, quietMs: 60_000 } })
+    tenure.enter()
+    tenure.used()
+    // Many idle periods pass without a use: held, since nobody waits.
+    await sleep(60)
+    expect(tenure.held).toBe(true)
+    expect(ends).toHaveLength(0)
+    // A waiter touches the marker: the quiet holder yields at its next idle check, with no further use.
+    writeFileSync(`${file}.lock-wanted`, '')
+    expect(await eventually(() => !tenure.held)).toBe(true)
+    expect(begins).toHaveLength(1)
+    expect(ends).toHaveLength(1)
+  })
+
+  test('quietMs is a bound: a quiet holder releases in the end even when nobody waits', async () => {
+    const { tenure, ends } = tenureOn({ hold: { idleMs: 2, quietMs: 20 } })
+    tenure.enter()
+    tenure.used()
+    expect(await eventually(() => !tenure.held)).toBe(true)
+    expect(ends).toHaveLength(1)
+  })
+
   test('yields to a waiting writer after maxMs, and not before one signals it is waiting', () => {
     const { tenure, begins, ends } = tenureOn({ hold: { idleMs: 60_000, maxMs: 20 } })
     const start = Date.now()
