@@ -18,9 +18,13 @@ export const EVENT_COLUMNS = '(seq, "timestamp", action_type, status, details, e
 export const UNNEST_ROWS =
   'unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::text[])'
 
+/** The same columns as parameters $1 … $14 of one row: the single-event append needs no arrays. */
+export const ONE_ROW = 'SELECT $1::bigint, $2::text, $3::text, $4::text, $5::jsonb, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text, $12::bigint, $13::bigint, $14::text'
+
 type ColumnValue = string | number | null
 
-function valuesOf(r: EventRow): ColumnValue[] {
+/** One row's values, the parameters of {@link ONE_ROW}. */
+export function valuesOf(r: EventRow): ColumnValue[] {
   const e = r.event
   return [e.seq, e.timestamp, e.action_type, e.status, JSON.stringify(e.details), e.error, e.actor ?? null, r.host, e.hash, r.prev, r.sourceLog ?? null, r.sourceOrdinal ?? null, r.localSeq ?? null, r.localHash ?? null]
 }
