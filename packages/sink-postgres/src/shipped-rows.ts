@@ -31,15 +31,8 @@ function chainedRow(item: ShippedEvent, seq: number, previous: string, origin: S
     actor === undefined ? { timestamp, action_type, status, details, error, seq, hash: '' } : { timestamp, action_type, status, details, error, actor, seq, hash: '' }
   // The hash covers every field but itself (chainHash ignores `hash`): one object, filled in after.
   event.hash = chainHash(event, previous, origin.hmacKey)
-  return {
-    event,
-    prev: previous,
-    host: origin.host,
-    sourceLog: origin.logId,
-    sourceOrdinal: item.ordinal,
-    ...(local.seq === undefined ? {} : { localSeq: local.seq }),
-    ...(local.hash === undefined ? {} : { localHash: local.hash }),
-  }
+  // One literal (an absent local seq or hash left undefined): spreads cost an object each, per event.
+  return { event, prev: previous, host: origin.host, sourceLog: origin.logId, sourceOrdinal: item.ordinal, localSeq: local.seq, localHash: local.hash }
 }
 
 /** Chains `batch` after `after`, each event's hash as the file chain computes it, the local seq and hash kept aside. */
