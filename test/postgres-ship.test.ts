@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createChainVerifier, type AuditEvent } from '@auditrail/core'
+import { createChainVerifier, createEventLogger, type AuditEvent } from '@auditrail/core'
 import pg from 'pg'
-import { createPostgresReader, printMigration, type PostgresRow } from '@auditrail/sink-postgres'
+import { createPostgresReader, createPostgresSink, printMigration, shipLog, type PostgresRow, type ShipSource } from '@auditrail/sink-postgres'
 import { AuditLogger } from 'auditrail'
 import { isAvailable, needsTag, POSTGRES } from './support/system-requirements.js'
 import { startPostgres, type PostgresServer } from '@auditrail/testkit'
@@ -113,4 +113,51 @@ describe.skipIf(!isAvailable(POSTGRES))(`auditrail ship ${needsTag(POSTGRES)}`, 
       await reader.end()
     })
   }
+
+  it('two shippers and a direct writer on one table at once: batches chained ahead are chained again when another writer came between; one chain, each log once', async () => {
+    const local = (log: number): AuditEvent[] =>
+      Array.from({ length: 3000 }, (_, i) => ({ timestamp: `2026-01-0${log}T00:00:00.${String(i).padStart(6, '0')}Z`, action_type: 'tag_add', status: 'success', details: { log, i }, error: null }))
+    // Chunks of 250 with a pause between: batches of 250 commit while the others write.
+    const source =
+      (events: readonly AuditEvent[]): ShipSource =>
+      async function* read(fromOrdinal) {
+        for (let at = fromOrdinal - 1; at < events.length; at += 250) {
+          await sleep(1)
+          yield events.slice(at, at + 250).map((event, k) => ({ ordinal: at + k + 1, event }))
+        }
+      }
+    const logs = [local(1), local(2)]
+    const writer = createEventLogger({ sinks: [createPostgresSink({ connection: server.url, table: 'mixed', host: 'direct' })], integrity: 'sha256-chain' })
+    let writing = true
+    const direct = (async () => {
+      let n = 0
+      while (writing) await writer.logEventAsync('note_write', 'success', { n: n++ })
+      return n
+    })()
+    // No retries: a batch chained ahead after a head another writer moved is chained again under the lock, never sent as is.
+    const retries: Error[] = []
+    const ship = (events: readonly AuditEvent[], k: number) =>
+      shipLog({ connection: server.url, table: 'mixed', host: 'shipper', logId: `log-${k}`, source: source(events), onRetry: (error) => retries.push(error) })
+    const results = await Promise.all(logs.map(ship))
+    writing = false
+    const written = await direct
+    writer.close()
+    expect(results.map((r) => r.shipped)).toEqual([3000, 3000])
+    expect(retries).toEqual([])
+    const reader = createPostgresReader({ connection: server.url, table: 'mixed' })
+    const rows: PostgresRow[] = []
+    for await (const row of reader.rows()) rows.push(row)
+    const verified = await reader.verify()
+    await reader.end()
+    expect(verified.findings).toEqual([])
+    expect(rows.length).toBe(6000 + written)
+    logs.forEach((events, k) => {
+      const mine = rows.filter((r) => r.sourceLog === `log-${k}`)
+      expect(mine.map((r) => r.sourceOrdinal)).toEqual(events.map((_, i) => i + 1))
+      expect(mine.map((r) => r.event.details)).toEqual(events.map((e) => e.details))
+    })
+    // The writers did interleave (else nothing was chained again).
+    const owners = rows.map((r) => r.sourceLog ?? 'direct')
+    expect(owners.filter((o, i) => i > 0 && o !== owners[i - 1]).length).toBeGreaterThan(4)
+  })
 })

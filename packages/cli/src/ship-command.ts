@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setImmediate as giveWayToIo, setTimeout as sleep } from 'node:timers/promises'
 import { shipLog, type ShippedEvent, type ShipSource } from '@auditrail/sink-postgres'
 import { Command, InvalidArgumentError } from 'commander'
 import type { CliContext } from './cli-context.js'
@@ -8,6 +8,9 @@ import { openLogAt, readEvents, resolveLogTarget } from '@auditrail/verify'
 
 /** Events handed to the shipper at once when reading a file (its batches may be smaller). */
 const CHUNK = 5000
+
+/** Events read between gives of way to I/O: the shipper's batch in flight then moves on while the next is read. */
+const SLICE = 500
 
 /**
  * The local log as a {@link ShipSource}: each pass opens the file afresh and reads it oldest first, yielding the events
@@ -31,6 +34,7 @@ export function fileShipSource(log: string, intervalMs: number): ShipSource {
           for (const event of readEvents(reader, 'oldest-first')) {
             if (++ordinal < next) continue
             chunk.push({ ordinal, event })
+            if (chunk.length % SLICE === 0) await giveWayToIo()
             if (chunk.length >= CHUNK) {
               yield chunk
               next += chunk.length

@@ -1,4 +1,8 @@
-import type { AuditEvent } from '@auditrail/core'
+import { from as copyFrom } from 'pg-copy-streams'
+import type pg from 'pg'
+import { createHash } from 'node:crypto'
+import { finished } from 'node:stream/promises'
+import { columnsOf, copyText, EVENT_COLUMNS, ONE_ROW, UNNEST_ROWS, valuesOf, type EventRow } from './event-columns.js'
 import type { Session } from './session.js'
 import type { TableNames } from './schema.js'
 
@@ -10,32 +14,12 @@ export interface StoredHead {
   readonly timestamp: string | undefined
 }
 
-/** One row to insert: a stored event, who wrote it, and for shipped events where it came from. */
-export interface EventRow {
-  readonly event: AuditEvent & { readonly seq: number; readonly hash: string }
-  readonly prev: string
-  readonly host: string
-  readonly sourceLog?: string
-  readonly sourceOrdinal?: number
-  readonly localSeq?: number
-  readonly localHash?: string
-}
-
 /** What a transaction inserts, given the head: the rows (seq head.seq + 1 …) and the newest timestamp stamped, if any. */
-export type RowBuilder = (head: StoredHead) => { readonly rows: readonly EventRow[]; readonly stamped?: string }
-
-const COLUMNS = '(seq, "timestamp", action_type, status, details, error, actor, host, hash, prev, source_log, source_ordinal, local_seq, local_hash)'
-const UNNEST =
-  'unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::text[])'
-
-function columnsOf(rows: readonly EventRow[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 14 }, () => new Array<unknown>(rows.length))
-  rows.forEach((r, i) => {
-    const e = r.event
-    const values = [e.seq, e.timestamp, e.action_type, e.status, JSON.stringify(e.details), e.error, e.actor ?? null, r.host, e.hash, r.prev, r.sourceLog ?? null, r.sourceOrdinal ?? null, r.localSeq ?? null, r.localHash ?? null]
-    for (let c = 0; c < 14; c++) (columns[c] as unknown[])[i] = values[c]
-  })
-  return columns
+export type RowBuilder = (head: StoredHead) => {
+  readonly rows: readonly EventRow[]
+  readonly stamped?: string
+  /** The rows in COPY's text format, when the builder has it already (see `copyText`). */
+  readonly copyText?: string | Buffer
 }
 
 /** The head after `rows`, as the next append will find it. */
@@ -51,8 +35,34 @@ export interface Appended {
   readonly head: StoredHead
 }
 
+/** The UPDATE moving the head row to parameters `$first` (seq), `$first+1` (hash), `$first+2` (timestamp, kept if null). */
+function moveHead(table: TableNames, first: number): string {
+  return `UPDATE ${table.head} SET seq = $${first}, hash = $${first + 1}, "timestamp" = COALESCE($${first + 2}, "timestamp") WHERE id = 1`
+}
+
 function isServerError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code)
+}
+
+const compareAndSetStatements = new Map<string, { readonly name: string; readonly text: string }>()
+
+/**
+ * The compare-and-set append as a named (prepared) statement, parsed and planned once per connection rather than at
+ * every append: planning the CTE was more than half the server's time per event. One event takes parameters, not
+ * one-element arrays (a third less server time again); a group takes `unnest` of arrays. Named after its text.
+ */
+function compareAndSetStatement(table: TableNames, oneRow: boolean): { readonly name: string; readonly text: string } {
+  const key = `${oneRow ? '1' : 'n'}${table.events}`
+  let statement = compareAndSetStatements.get(key)
+  if (statement === undefined) {
+    const text =
+      `WITH moved AS (${moveHead(table, 15)} AND seq = $18 AND hash = $19 RETURNING 1), ` +
+      `inserted AS (INSERT INTO ${table.events} ${EVENT_COLUMNS} ${oneRow ? ONE_ROW : `SELECT u.* FROM ${UNNEST_ROWS} AS u`} WHERE EXISTS (SELECT 1 FROM moved) RETURNING 1) ` +
+      'SELECT count(*) AS n FROM inserted'
+    statement = { name: `auditrail-append-${createHash('sha256').update(text).digest('hex').slice(0, 16)}`, text }
+    compareAndSetStatements.set(key, statement)
+  }
+  return statement
 }
 
 /**
@@ -66,12 +76,11 @@ async function appendIfHeadIs(session: Session, table: TableNames, build: RowBui
   if (last === undefined) return { rows, head: expected }
   const client = await session.client()
   try {
-    const result = await client.query<{ n: string }>(
-      `WITH moved AS (UPDATE ${table.head} SET seq = $15, hash = $16, "timestamp" = COALESCE($17, "timestamp") WHERE id = 1 AND seq = $18 AND hash = $19 RETURNING 1), ` +
-        `inserted AS (INSERT INTO ${table.events} ${COLUMNS} SELECT u.* FROM ${UNNEST} AS u WHERE EXISTS (SELECT 1 FROM moved) RETURNING 1) ` +
-        'SELECT count(*) AS n FROM inserted',
-      [...columnsOf(rows), last.event.seq, last.event.hash, stamped ?? null, expected.seq, expected.hash],
-    )
+    const oneRow = rows.length === 1
+    const result = await client.query<{ n: string }>({
+      ...compareAndSetStatement(table, oneRow),
+      values: [...(oneRow ? valuesOf(last) : columnsOf(rows)), last.event.seq, last.event.hash, stamped ?? null, expected.seq, expected.hash],
+    })
     if (Number(result.rows[0]?.n ?? 0) !== rows.length) return undefined
     return { rows, head: headAfter(rows, expected, stamped) }
   } catch (error) {
@@ -81,6 +90,25 @@ async function appendIfHeadIs(session: Session, table: TableNames, build: RowBui
   }
 }
 
+/** How {@link appendInTransaction} goes about it. */
+export interface AppendStrategy {
+  /** The head this writer left, if it knows it: tried first in one compare-and-set statement. */
+  readonly known?: StoredHead
+  /** Told when that statement lost to another writer. */
+  readonly onLostRace?: () => void
+  /** Insert with `COPY … FROM STDIN` rather than one `INSERT … SELECT FROM unnest(…)`: a third less server time per row, for large batches. */
+  readonly copy?: boolean
+}
+
+/** Inserts `rows` by COPY in the open transaction; the row count the server reports must be theirs. */
+async function copyRows(client: pg.Client, table: TableNames, rows: readonly EventRow[], text: string | Buffer): Promise<void> {
+  const stream = client.query(copyFrom(`COPY ${table.events} ${EVENT_COLUMNS} FROM STDIN`))
+  stream.end(text)
+  // 'finish' comes after the server's CommandComplete and ReadyForQuery, so the rows are in the transaction.
+  await finished(stream)
+  if (stream.rowCount !== rows.length) throw new Error(`COPY stored ${stream.rowCount} rows of ${rows.length}`)
+}
+
 /**
  * Appends, resolving after COMMIT. With the head this writer saw last, first in one statement that commits only if
  * the head is still there ({@link appendIfHeadIs}); otherwise (or when another writer moved it) in one transaction
@@ -88,11 +116,11 @@ async function appendIfHeadIs(session: Session, table: TableNames, build: RowBui
  * order), builds the rows after the head, inserts them, moves the head and commits. Any failure drops the
  * connection, so the server rolls back: nothing is half-written.
  */
-export async function appendInTransaction(session: Session, table: TableNames, build: RowBuilder, action: string, known?: StoredHead, onLostRace?: () => void): Promise<Appended> {
-  if (known !== undefined) {
-    const appended = await appendIfHeadIs(session, table, build, known, action)
+export async function appendInTransaction(session: Session, table: TableNames, build: RowBuilder, action: string, strategy: AppendStrategy = {}): Promise<Appended> {
+  if (strategy.known !== undefined) {
+    const appended = await appendIfHeadIs(session, table, build, strategy.known, action)
     if (appended !== undefined) return appended
-    onLostRace?.()
+    strategy.onLostRace?.()
   }
   const client = await session.client()
   let committing = false
@@ -104,12 +132,15 @@ export async function appendInTransaction(session: Session, table: TableNames, b
     const row = locked.rows[0]
     if (row === undefined) throw new Error(`the chain head row of ${table.head} is missing: run the migration`)
     const head: StoredHead = { seq: Number(row.seq), hash: row.hash, timestamp: row.timestamp ?? undefined }
-    const { rows, stamped } = build(head)
+    const built = build(head)
+    const { rows, stamped } = built
     const last = rows[rows.length - 1]
-    if (last !== undefined) {
+    if (last !== undefined && strategy.copy === true) {
+      await copyRows(client, table, rows, built.copyText ?? copyText(rows))
+      await client.query(moveHead(table, 1), [last.event.seq, last.event.hash, stamped ?? null])
+    } else if (last !== undefined) {
       await client.query(
-        `WITH inserted AS (INSERT INTO ${table.events} ${COLUMNS} SELECT * FROM ${UNNEST} RETURNING 1) ` +
-          `UPDATE ${table.head} SET seq = $15, hash = $16, "timestamp" = COALESCE($17, "timestamp") WHERE id = 1`,
+        `WITH inserted AS (INSERT INTO ${table.events} ${EVENT_COLUMNS} SELECT * FROM ${UNNEST_ROWS} RETURNING 1) ${moveHead(table, 15)}`,
         [...columnsOf(rows), last.event.seq, last.event.hash, stamped ?? null],
       )
     }

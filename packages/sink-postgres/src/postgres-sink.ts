@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import { AuditrailError, sealEvent, type AppendContext, type AuditEvent, type AuditSink, type PendingEvent } from '@auditrail/core'
-import { appendInTransaction, type EventRow, type StoredHead } from './append-transaction.js'
+import { appendInTransaction, type StoredHead } from './append-transaction.js'
+import type { EventRow } from './event-columns.js'
 import { COMPONENT } from './pg-errors.js'
 import { runMigration, tableNames } from './schema.js'
 import { createSession, type PostgresConnectionOptions } from './session.js'
@@ -86,8 +87,7 @@ export function createPostgresSink(options: PostgresSinkOptions): PostgresSink {
         return stamped === undefined ? { rows: built } : { rows: built, stamped }
       },
       'append',
-      lockedAppendsLeft > 0 ? undefined : knownHead,
-      () => (lockedAppendsLeft = LOCKED_AFTER_LOST_RACE),
+      { known: lockedAppendsLeft > 0 ? undefined : knownHead, onLostRace: () => (lockedAppendsLeft = LOCKED_AFTER_LOST_RACE) },
     ).catch((error: unknown) => {
       knownHead = undefined // after a failure, read the head under its lock again
       throw error

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { AuditrailError, chainHash, type AuditEvent, type HmacKey } from '@auditrail/core'
-import { appendInTransaction, type EventRow } from './append-transaction.js'
+import { AuditrailError, type AuditEvent, type HmacKey } from '@auditrail/core'
+import { appendInTransaction, type StoredHead } from './append-transaction.js'
 import { COMPONENT } from './pg-errors.js'
 import { checkHost } from './postgres-sink.js'
 import { runMigration, tableNames } from './schema.js'
 import { createSession, type PostgresConnectionOptions } from './session.js'
+import { chainShipped, chainShippedAhead, sameHead, type ChainedBatch, type ShippedOrigin } from './shipped-rows.js'
 
 /** One event of a local log and its 1-based position in it, oldest first. */
 export interface ShippedEvent {
@@ -89,64 +90,90 @@ export async function shipLog(options: ShipLogOptions): Promise<ShipLogResult> {
     }
   }
 
-  const insert = async (batch: readonly ShippedEvent[]): Promise<void> => {
-    await appendInTransaction(
+  const origin: ShippedOrigin = { host, logId: options.logId, ...(options.hmacKey === undefined ? {} : { hmacKey: options.hmacKey }) }
+  // Where the chain stands after the batches sent so far if each goes in as chained ahead; undefined when not known.
+  let planned: StoredHead | undefined
+  // The head the last committed batch left.
+  let committed: StoredHead | undefined
+
+  const insert = async (batch: readonly ShippedEvent[], ahead: ChainedBatch | undefined): Promise<void> => {
+    const appended = await appendInTransaction(
       session,
       table,
       (head) => {
-        let previous = head.hash
-        const rows = batch.map((item, i): EventRow => {
-          const local = item.event
-          const seq = head.seq + i + 1
-          const { timestamp, action_type, status, details, error, actor } = local
-          const base = actor === undefined ? { timestamp, action_type, status, details, error, seq } : { timestamp, action_type, status, details, error, actor, seq }
-          const hash = chainHash(base, previous, options.hmacKey)
-          const row: EventRow = {
-            event: { ...base, hash },
-            prev: previous,
-            host,
-            sourceLog: options.logId,
-            sourceOrdinal: item.ordinal,
-            ...(local.seq === undefined ? {} : { localSeq: local.seq }),
-            ...(local.hash === undefined ? {} : { localHash: local.hash }),
-          }
-          previous = hash
-          return row
-        })
-        return { rows }
+        if (ahead !== undefined && sameHead(ahead.after, head)) return ahead
+        // Another writer came between: chained again after the head it left, and the batches chained ahead of this one
+        // are wrong too, so the next batch is chained after a settled commit.
+        planned = undefined
+        return chainShipped(batch, head, origin)
       },
       'ship events',
+      { copy: true },
     )
+    committed = appended.head
     shipped += batch.length
     ordinal = (batch[batch.length - 1] as ShippedEvent).ordinal
     options.onProgress?.(shipped, ordinal)
+  }
+
+  // The batch being inserted, if any. The next one is read from the source and chained after the head it will leave
+  // meanwhile, so that reading, decoding and hashing overlap the server's work; it is checked against the head under
+  // the lock, as any batch is. A batch is awaited before the next insert and before any retry: batches commit one
+  // after the other, in order.
+  let inFlight: Promise<void> | undefined
+  const settle = async (): Promise<void> => {
+    const pending = inFlight
+    inFlight = undefined
+    await pending
+  }
+  const send = async (batch: readonly ShippedEvent[]): Promise<void> => {
+    if (planned === undefined) {
+      await settle()
+      planned = committed
+    }
+    const after = planned
+    const ahead = after === undefined ? undefined : await chainShippedAhead(batch, after, origin)
+    // A batch in flight that found another writer's rows meanwhile reset the plan: that stands.
+    if (planned === after) planned = ahead?.head
+    await settle()
+    const pending = insert(batch, ahead)
+    // Its failure is taken up by the next settle(): until then, not an unhandled rejection.
+    pending.catch(() => undefined)
+    inFlight = pending
   }
 
   try {
     while (!signal.aborted) {
       try {
         ordinal = await resumePoint()
+        planned = undefined
+        committed = undefined
+        let next = ordinal + 1
         let batch: ShippedEvent[] = []
-        for await (const chunk of options.source(ordinal + 1, options.follow === true, signal)) {
+        for await (const chunk of options.source(next, options.follow === true, signal)) {
           for (const item of chunk) {
-            if (item.ordinal !== ordinal + batch.length + 1) {
-              throw new AuditrailError('corrupt', `ship: the source gave ordinal ${item.ordinal} where ${ordinal + batch.length + 1} was due`, { component: COMPONENT, file: options.logId })
+            if (item.ordinal !== next) {
+              throw new AuditrailError('corrupt', `ship: the source gave ordinal ${item.ordinal} where ${next} was due`, { component: COMPONENT, file: options.logId })
             }
+            next++
             batch.push(item)
             if (batch.length >= batchSize) {
-              await insert(batch)
+              await send(batch)
               batch = []
             }
           }
           // A chunk boundary is where the source had nothing more at once: ship what is pending rather than wait.
           if (batch.length > 0) {
-            await insert(batch)
+            await send(batch)
             batch = []
           }
           failures = 0
         }
+        await settle()
         if (options.follow !== true) break
       } catch (error) {
+        // A batch still in flight settles first (its outcome, if it failed, is as good a reason as this one).
+        await settle().catch(() => undefined)
         const failure = error instanceof AuditrailError ? error : session.error('ship events', error)
         if (failure.code === 'corrupt' || failure.code === 'options' || ++failures > (options.maxRetries ?? Number.POSITIVE_INFINITY)) throw failure
         options.onRetry?.(failure)
