@@ -1,7 +1,7 @@
 // Issue 18's targets: the PostgreSQL store against a bare INSERT + COMMIT per event from `pg` on the same server,
 // a real server started for the run (Debian's PostgreSQL 15, as the tests start it).
 import { execFile, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -113,7 +113,13 @@ export async function postgresScenarios({ quick }) {
     // Shipping a local log of a million events (one run: it takes seconds), then the server-side summary of them.
     const shipCount = quick ? 20_000 : 1_000_000
     const dir = tempDir('pg-ship')
-    makeJsonLog(join(dir, 'audit_log.json'), shipCount)
+    const shipFile = join(dir, 'audit_log.json')
+    makeJsonLog(shipFile, shipCount)
+    // On disk before the clock starts, as a log that is shipped is: otherwise the write-back of the ~250 MB just made
+    // competes with the server's WAL flushes during the run (measured: 25.8 s against 21.9 s after a sync).
+    const fd = openSync(shipFile, 'r')
+    fsyncSync(fd)
+    closeSync(fd)
     const shipStart = process.hrtime.bigint()
     await run(process.execPath, [CLI, 'ship', dir, '--to', server.url, '--table', 'shipped'], { maxBuffer: 16 << 20 })
     const shipSeconds = Number(process.hrtime.bigint() - shipStart) / 1e9
