@@ -1,5 +1,6 @@
 import {
   BLOCK,
+  decodeParsedAuditEvent,
   nodeFileIo,
   openSnapshot,
   parseJsonEntry,
@@ -123,6 +124,7 @@ function* lineItems<T>(
   size: number,
   read: LineReader<T>,
   problem: (entry: ProblemEntry) => T | undefined,
+  wrap: ((event: AuditEvent, start: number, end: number) => T) | undefined,
 ): Generator<T> {
   const newestFirst = order === 'newest-first'
   // Each line's first character and byte in the run; index n is one past the last line. Kept across runs.
@@ -145,6 +147,15 @@ function* lineItems<T>(
         bytes[n] = at
         break
       }
+    }
+    const events = wrap === undefined || !run.ascii ? undefined : parseRun(text, n, chars, run.offset === layout.bodyStart, (bytes[n] as number) - 1 === layout.bodyEnd)
+    if (events !== undefined && wrap !== undefined) {
+      for (let k = 0; k < n; k++) {
+        const i = newestFirst ? k : n - 1 - k
+        yield wrap(events[i] as AuditEvent, bytes[i] as number, (bytes[i + 1] as number) - 1)
+        if (progress !== undefined) progress(newestFirst ? ((bytes[i + 1] as number) - 1 - layout.bodyStart) / size : (size - (bytes[i] as number)) / size)
+      }
+      continue
     }
     for (let k = 0; k < n; k++) {
       const i = newestFirst ? k : n - 1 - k
@@ -171,6 +182,31 @@ function* lineItems<T>(
     }
   }
   progress?.(1)
+}
+
+/**
+ * The events of a run of `n` lines (starting at `chars`), parsed as one JSON array: `undefined` unless every line is
+ * shaped as our writer leaves it (a comma after each but the body's last, no unfinished write before the newest) and
+ * every element decodes, the per-line path then naming the problem. One parse per megabyte took a fifth less time
+ * than one per line with its copy; it accepts only text the per-line path accepts, with one element per line.
+ */
+function parseRun(text: string, n: number, chars: readonly number[], first: boolean, last: boolean): unknown[] | undefined {
+  if (first) {
+    const end = text.charCodeAt((chars[1] as number) - 2)
+    if (end === 0x20 || end === 0x09) return undefined
+  }
+  for (let i = 1; i < n; i++) if (text.charCodeAt((chars[i] as number) - 2) !== COMMA) return undefined
+  const tail = text.charCodeAt(text.length - 1)
+  if (tail !== (last ? CLOSE_BRACE : COMMA)) return undefined
+  let values: unknown
+  try {
+    values = JSON.parse(`[${last ? text : text.slice(0, -1)}]`)
+  } catch {
+    return undefined
+  }
+  if (!Array.isArray(values) || values.length !== n) return undefined
+  for (const value of values) if (decodeParsedAuditEvent(value)._tag === 'Left') return undefined
+  return values
 }
 
 /** The problem with a stored line at `[start, end)` not shaped as our writer leaves it: its comma, or its write (a warning: no event there). */
@@ -256,9 +292,10 @@ export function createJsonEntries(fd: number, size: number, options: JsonEntries
     read: LineReader<T>,
     fromEntry: (entry: EventEntry) => T,
     problem: (entry: ProblemEntry) => T | undefined,
+    wrap?: (event: AuditEvent, start: number, end: number) => T,
   ): Iterable<T> {
     // The line reader's generator itself, not one delegating to it: a generator layer per event costs some 4%.
-    if (layout.kind === 'lines') return lineItems(io, fd, layout, order, progress, size, read, problem)
+    if (layout.kind === 'lines') return lineItems(io, fd, layout, order, progress, size, read, problem, wrap)
     return otherItems(order, progress, fromEntry, problem)
   }
   function* otherItems<T>(order: ReadOrder, progress: Progress | undefined, fromEntry: (entry: EventEntry) => T, problem: (entry: ProblemEntry) => T | undefined): Generator<T> {
@@ -275,8 +312,8 @@ export function createJsonEntries(fd: number, size: number, options: JsonEntries
     bodyStart: 0,
     layout,
     singlePass: (order) => layout.kind !== 'array' || order === 'newest-first',
-    entries: (order, options = {}) => itemsOf<LogEntry>(order, options.progress, readEntry, (entry) => entry, (entry) => entry),
-    events: (order, problem, options = {}) => itemsOf<AuditEvent>(order, options.progress, readEvent, eventOf, (entry) => void problem(entry)),
+    entries: (order, options = {}) => itemsOf<LogEntry>(order, options.progress, readEntry, (entry) => entry, (entry) => entry, (event, start, end) => ({ kind: 'event', event, start, end })),
+    events: (order, problem, options = {}) => itemsOf<AuditEvent>(order, options.progress, readEvent, eventOf, (entry) => void problem(entry), (event) => event),
     heads: (order, problem, options = {}) => itemsOf<JsonHead>(order, options.progress, readHead, eventOf, (entry) => void problem(entry)),
     since: (position) => jsonSince(body.entries('newest-first'), position),
   }
