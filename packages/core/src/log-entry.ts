@@ -5,7 +5,10 @@ import { formatDecodeIssue } from './path-reporter.js'
 /** One event read from a log with its byte range, or one problem found at a byte. */
 export type LogEntry =
   | { readonly kind: 'event'; readonly event: AuditEvent; readonly start: number; readonly end: number }
-  | { readonly kind: 'problem'; readonly severity: 'error' | 'warning'; readonly at: number; readonly message: string }
+  | ProblemEntry
+
+/** A problem found at a byte of a log: an error (the read cannot vouch for what is there) or a warning. */
+export type ProblemEntry = { readonly kind: 'problem'; readonly severity: 'error' | 'warning'; readonly at: number; readonly message: string }
 
 /**
  * Decodes a parsed value found at `[start, end)` as an event entry, or a problem entry naming every bad field. The

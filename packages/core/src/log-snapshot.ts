@@ -1,8 +1,7 @@
-import * as fs from 'node:fs'
 import { AuditrailError, ioError } from './errors.js'
-import { nodeFileIo, readAt } from './file-io.js'
+import { nodeFileIo, readAt, type FileIo } from './file-io.js'
 import type { AuditEvent } from './codecs.js'
-import type { LogEntry } from './log-entry.js'
+import type { LogEntry, ProblemEntry } from './log-entry.js'
 import { BLOCK, type Progress } from './record-stream.js'
 import type { ReadOrder } from './sink.js'
 
@@ -46,6 +45,11 @@ export interface SnapshotBody {
   /** Every event and every problem, in `order` (problems a reverse read finds come first). */
   entries(order: ReadOrder, options?: SnapshotEntriesOptions): Iterable<LogEntry>
   /**
+   * The events of {@link entries}, `problem` called with each problem in its place (it may throw, to stop the read):
+   * one generator step per event, where filtering `entries` took two (a fifth more time for a million events).
+   */
+  events(order: ReadOrder, problem: (entry: ProblemEntry) => void, options?: SnapshotEntriesOptions): Iterable<AuditEvent>
+  /**
    * The entries written after `position`, oldest first, and the position after them: each format resumes where its
    * files grow (JSON at its head, newest first down to the newest timestamp seen; CSV at the row after the last one
    * read in the same file, or by timestamp in a file renamed over it).
@@ -71,18 +75,28 @@ export interface LogSnapshot extends SnapshotBody {
   close(): void
 }
 
+/** Options of the formats' snapshot readers. */
+export interface SnapshotOptions {
+  /** The file-system calls made, for tests that inject faults. Default `node:fs`. */
+  readonly io?: FileIo
+}
+
 /**
- * Opens `file` for a snapshot read, the format's `body` reading its records (given the descriptor, the size and the
- * inode of what was opened). Throws an `io` AuditrailError from
- * `component` naming the file when it cannot be read.
+ * Opens `file` for a snapshot read through `io`, the format's `body` reading its records (given the descriptor, the
+ * size and the inode of what was opened). Throws an `io` AuditrailError from `component` naming the file when it cannot be read.
  */
-export function openSnapshot<B extends SnapshotBody>(file: string, component: string, body: (fd: number, size: number, ino: number) => B): LogSnapshot & Omit<B, keyof SnapshotBody> {
+export function openSnapshot<B extends SnapshotBody>(
+  file: string,
+  component: string,
+  body: (fd: number, size: number, ino: number) => B,
+  io: FileIo = nodeFileIo,
+): LogSnapshot & Omit<B, keyof SnapshotBody> {
   let fd: number
   let size: number
   let ino: number
   try {
-    fd = fs.openSync(file, 'r')
-    ;({ size, ino } = fs.fstatSync(fd))
+    fd = io.openSync(file, 'r')
+    ;({ size, ino } = io.fstatSync(fd))
   } catch (error) {
     throw ioError(component, 'read the log', file, error)
   }
@@ -90,7 +104,7 @@ export function openSnapshot<B extends SnapshotBody>(file: string, component: st
   try {
     records = body(fd, size, ino)
   } catch (error) {
-    fs.closeSync(fd)
+    io.closeSync(fd)
     throw error
   }
   // Line numbers are counted only for messages; a cursor makes a forward run of them (verify) linear.
@@ -99,7 +113,7 @@ export function openSnapshot<B extends SnapshotBody>(file: string, component: st
     if (at < counted.at) counted = { at: 0, line: 1 }
     let line = counted.line
     for (let pos = counted.at; pos < at; pos += BLOCK) {
-      const block = readAt(nodeFileIo, fd, pos, Math.min(BLOCK, at - pos))
+      const block = readAt(io, fd, pos, Math.min(BLOCK, at - pos))
       for (let nl = block.indexOf(0x0a); nl !== -1; nl = block.indexOf(0x0a, nl + 1)) line++
     }
     counted = { at, line }
@@ -113,13 +127,18 @@ export function openSnapshot<B extends SnapshotBody>(file: string, component: st
     bodyStart: records.bodyStart,
     singlePass: (order: ReadOrder) => records.singlePass(order),
     entries: (order: ReadOrder, options?: SnapshotEntriesOptions) => records.entries(order, options),
+    events: (order: ReadOrder, problem: (entry: ProblemEntry) => void, options?: SnapshotEntriesOptions) => records.events(order, problem, options),
     since: (position: LogPosition) => records.since(position),
     lineOf,
     describe: (at: number) => `line ${lineOf(at)} (byte ${at})`,
     close() {
-      fs.closeSync(fd)
+      io.closeSync(fd)
     },
   }
+}
+
+function corruptAt(snapshot: LogSnapshot, at: number, message: string, component: string): AuditrailError {
+  return new AuditrailError('corrupt', `${snapshot.describe(at)}: ${message}`, { component, file: snapshot.file })
 }
 
 /** The event entries of `entries`, skipping warnings; throws a `corrupt` AuditrailError from `component` naming the file and line at the first error. */
@@ -127,12 +146,26 @@ export function* checkedEntries(snapshot: LogSnapshot, entries: Iterable<LogEntr
   for (const entry of entries) {
     if (entry.kind === 'event') yield entry
     else if (entry.severity === 'error') {
-      throw new AuditrailError('corrupt', `${snapshot.describe(entry.at)}: ${entry.message}`, { component, file: snapshot.file })
+      throw corruptAt(snapshot, entry.at, entry.message, component)
     }
   }
 }
 
 /** The events of `snapshot` in `order`, skipping warnings, throwing at the first error (see {@link checkedEntries}). */
-export function* snapshotEvents(snapshot: LogSnapshot, order: ReadOrder, component: string, options: SnapshotEntriesOptions = {}): Generator<AuditEvent> {
-  for (const entry of checkedEntries(snapshot, snapshot.entries(order, options), component)) yield entry.event
+export function snapshotEvents(snapshot: LogSnapshot, order: ReadOrder, component: string, options: SnapshotEntriesOptions = {}): Iterable<AuditEvent> {
+  return snapshot.events(
+    order,
+    (entry) => {
+      if (entry.severity === 'error') throw corruptAt(snapshot, entry.at, entry.message, component)
+    },
+    options,
+  )
+}
+
+/** The events of `entries`, `problem` called with each problem (for a format whose reader yields entries one by one). */
+export function* eventsOf(entries: Iterable<LogEntry>, problem: (entry: ProblemEntry) => void): Generator<AuditEvent> {
+  for (const entry of entries) {
+    if (entry.kind === 'event') yield entry.event
+    else problem(entry)
+  }
 }

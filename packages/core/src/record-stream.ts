@@ -1,4 +1,4 @@
-import { nodeFileIo, readAt } from './file-io.js'
+import { nodeFileIo, readAt, type FileIo } from './file-io.js'
 
 /** Bytes read at a time; also the spacing of the checkpoints a reverse read keeps. */
 export const BLOCK = 1 << 20
@@ -38,12 +38,20 @@ function problem(mark: Mark): RecordItem | undefined {
  * the longest record, whatever the file's length. Reverse takes two passes: the first checkpoints the framing's
  * state at each block (and reports every problem), the second rescans blocks from the last to the first.
  */
-export function* streamRecords<S>(fd: number, framing: Framing<S>, from: number, to: number, direction: 'forward' | 'reverse', progress?: Progress): Generator<RecordItem> {
-  if (direction === 'forward') yield* forward(fd, framing, from, to, progress)
-  else yield* reverse(fd, framing, from, to, progress)
+export function* streamRecords<S>(
+  fd: number,
+  framing: Framing<S>,
+  from: number,
+  to: number,
+  direction: 'forward' | 'reverse',
+  progress?: Progress,
+  io: FileIo = nodeFileIo,
+): Generator<RecordItem> {
+  if (direction === 'forward') yield* forward(io, fd, framing, from, to, progress)
+  else yield* reverse(io, fd, framing, from, to, progress)
 }
 
-function* forward<S>(fd: number, framing: Framing<S>, from: number, to: number, progress?: Progress): Generator<RecordItem> {
+function* forward<S>(io: FileIo, fd: number, framing: Framing<S>, from: number, to: number, progress?: Progress): Generator<RecordItem> {
   let state = framing.initial
   // `held` holds the file's bytes from `heldAt` on: the open record's start so far.
   let held: Buffer = Buffer.alloc(0)
@@ -59,7 +67,7 @@ function* forward<S>(fd: number, framing: Framing<S>, from: number, to: number, 
     }
   }
   for (let pos = from; pos < to; pos += BLOCK) {
-    const block = readAt(nodeFileIo, fd, pos, Math.min(BLOCK, to - pos))
+    const block = readAt(io, fd, pos, Math.min(BLOCK, to - pos))
     if (block.length === 0) break
     const data = held.length > 0 ? Buffer.concat([held, block]) : block
     const dataAt = held.length > 0 ? heldAt : pos
@@ -78,13 +86,13 @@ function* forward<S>(fd: number, framing: Framing<S>, from: number, to: number, 
   }
 }
 
-function* reverse<S>(fd: number, framing: Framing<S>, from: number, to: number, progress?: Progress): Generator<RecordItem> {
+function* reverse<S>(io: FileIo, fd: number, framing: Framing<S>, from: number, to: number, progress?: Progress): Generator<RecordItem> {
   const checkpoints: S[] = []
   let state = framing.initial
   const span = Math.max(1, to - from)
   for (let pos = from; pos < to; pos += BLOCK) {
     checkpoints.push(state)
-    const block = readAt(nodeFileIo, fd, pos, Math.min(BLOCK, to - pos))
+    const block = readAt(io, fd, pos, Math.min(BLOCK, to - pos))
     const marks: Mark[] = []
     state = framing.scan(block, pos, state, marks)
     for (const mark of marks) {
@@ -103,14 +111,14 @@ function* reverse<S>(fd: number, framing: Framing<S>, from: number, to: number, 
   let pendingEnd = -1
   for (let k = checkpoints.length - 1; k >= 0; k--) {
     const pos = from + k * BLOCK
-    const block = readAt(nodeFileIo, fd, pos, Math.min(BLOCK, to - pos))
+    const block = readAt(io, fd, pos, Math.min(BLOCK, to - pos))
     const marks: Mark[] = []
     framing.scan(block, pos, checkpoints[k] as S, marks)
     for (let i = marks.length - 1; i >= 0; i--) {
       const mark = marks[i] as Mark
       if (mark.kind === 'end') pendingEnd = mark.at
       else if (mark.kind === 'start' && pendingEnd >= 0) {
-        const bytes = pendingEnd <= pos + block.length ? block.subarray(mark.at - pos, pendingEnd - pos) : readAt(nodeFileIo, fd, mark.at, pendingEnd - mark.at)
+        const bytes = pendingEnd <= pos + block.length ? block.subarray(mark.at - pos, pendingEnd - pos) : readAt(io, fd, mark.at, pendingEnd - mark.at)
         yield { kind: 'record', start: mark.at, end: pendingEnd, bytes }
         pendingEnd = -1
       }

@@ -1,5 +1,6 @@
 import {
   decodeEntry,
+  eventsOf,
   nodeFileIo,
   openSnapshot,
   parseMicros,
@@ -10,6 +11,7 @@ import {
   type LogSnapshot,
   type SinceResult,
   type SnapshotBody,
+  type SnapshotOptions,
 } from '@auditrail/core'
 import { parseCsvRecord } from './csv-cells.js'
 import { EXPECTED_HEADER, parseHeader, SPEC_COLUMNS, type CsvColumns } from './csv-columns.js'
@@ -33,8 +35,8 @@ export type CsvSnapshot = LogSnapshot & { readonly format: 'csv'; readonly colum
  * memory, resumable at a row (`from`: the `end + 1` of the last row read; `since`); problems name their byte,
  * `describe` its line. Throws an `io` AuditrailError naming the file when it cannot be read.
  */
-export function openCsvSnapshot(file: string): CsvSnapshot {
-  return { ...openSnapshot(file, 'sink-csv', createCsvEntries), format: 'csv' }
+export function openCsvSnapshot(file: string, options: SnapshotOptions = {}): CsvSnapshot {
+  return { ...openSnapshot(file, 'sink-csv', (fd, size, ino) => createCsvEntries(fd, size, ino, options), options.io), format: 'csv' }
 }
 
 /** The rows after `position` of the file at `ino` (see {@link SnapshotBody.since}). */
@@ -66,9 +68,13 @@ function rowEntry(bytes: Buffer, start: number, end: number, columns: CsvColumns
   return decodeEntry(fields, start, end)
 }
 
-/** Reads a CSV log from `fd` (`size` bytes, inode `ino`, which `since` compares with a position's): header checked once, rows streamed in either order. */
-export function createCsvEntries(fd: number, size: number, ino = 0): CsvEntries {
-  const head = readAt(nodeFileIo, fd, 0, Math.min(size, 64 * 1024))
+/**
+ * Reads a CSV log from `fd` (`size` bytes, inode `ino`, which `since` compares with a position's) through `options.io`:
+ * header checked once, rows streamed in either order.
+ */
+export function createCsvEntries(fd: number, size: number, ino = 0, options: SnapshotOptions = {}): CsvEntries {
+  const io = options.io ?? nodeFileIo
+  const head = readAt(io, fd, 0, Math.min(size, 64 * 1024))
   const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0
   const newline = head.indexOf(0x0a)
   let headerProblem: LogEntry | undefined
@@ -89,11 +95,12 @@ export function createCsvEntries(fd: number, size: number, ino = 0): CsvEntries 
         return
       }
       const from = options.from ?? bodyStart
-      for (const item of streamRecords(fd, csvFraming, from, size, order === 'oldest-first' ? 'forward' : 'reverse', options.progress)) {
+      for (const item of streamRecords(fd, csvFraming, from, size, order === 'oldest-first' ? 'forward' : 'reverse', options.progress, io)) {
         yield item.kind === 'problem' ? item : rowEntry(item.bytes, item.start, item.end, rowColumns)
       }
       options.progress?.(1)
     },
+    events: (order, problem, options) => eventsOf(body.entries(order, options), problem),
     since: (position) => csvSince(body, size, ino, position),
   }
   return body

@@ -30,9 +30,12 @@ type FileState =
 
 type OursState = Extract<FileState, { kind: 'ours' }>
 
-/** A consistent view for reading, valid after the lock is released (see `snapshot`). */
+/**
+ * A consistent view for reading, valid after the lock is released (see `snapshot`): our layout's range of event lines
+ * (empty when `start > end`), or a file in another layout, read whole.
+ */
 export type JsonSnapshot =
-  | { readonly kind: 'lines'; readonly lines: readonly string[] }
+  | { readonly kind: 'file'; readonly fd: number; readonly size: number }
   | { readonly kind: 'range'; readonly fd: number; readonly start: number; readonly end: number }
 
 /** The JSON log file as one writer sees it while holding the lock: load, append, tidy, snapshot. */
@@ -52,7 +55,7 @@ export interface JsonLogFile extends LogFileHandler {
   sync(): void
   /** After a failed append: forgets what it knew, so the next tenure re-reads the file. */
   forget(): void
-  /** The stored events for reading: its own descriptor on the current inode, or the converted lines. */
+  /** The stored events for reading: its own descriptor on the current inode. */
   snapshot(): JsonSnapshot | undefined
   close(): void
 }
@@ -297,10 +300,11 @@ export function createJsonLogFile(io: FileIo, file: string, fsync: boolean, file
       const current = state ?? inspect(true)
       state = current
       if (current.kind === 'missing') return undefined
-      if (current.kind === 'foreign') return { kind: 'lines', lines: current.lines }
       // Our own descriptor: bytes after the gap never change in place, and a rewrite renames a new inode over
       // the path, so this range stays consistent after the lock is released.
-      return { kind: 'range', fd: io.openSync(file, NOFOLLOW_FLAGS.read), start: current.gapEnd + 1, end: current.size - LAYOUT_TAIL.length }
+      const snapshotFd = io.openSync(file, NOFOLLOW_FLAGS.read)
+      if (current.kind === 'foreign') return { kind: 'file', fd: snapshotFd, size: io.fstatSync(snapshotFd).size }
+      return { kind: 'range', fd: snapshotFd, start: current.gapEnd + 1, end: current.size - LAYOUT_TAIL.length }
     },
     close() {
       regrower?.close()

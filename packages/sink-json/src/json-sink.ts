@@ -1,10 +1,13 @@
 import {
+  AuditrailError,
   createFileSinkFrame,
   decodeOrSkip,
-  decodeParsedAuditEvent,
+  readAt,
   statIfExists,
   summarizeEvents,
   type AuditEvent,
+  type FileIo,
+  type ProblemEntry,
   type AuditSink,
   type FileSinkOptions,
   type LogSummary,
@@ -13,9 +16,8 @@ import {
   type SummarizeOptions,
 } from '@auditrail/core'
 import { parseLine } from './json-decode.js'
-import { HEAD_PATTERN } from './json-layout.js'
 import { createJsonLogFile, type JsonSnapshot } from './json-log-file.js'
-import { readLineRuns } from './line-reader.js'
+import { createJsonEntries, type JsonEntries, type JsonLayout } from './json-log-reader.js'
 import { createRegrower, type RegrowthOptions } from './regrow-job.js'
 
 const COMPONENT = 'sink-json'
@@ -66,74 +68,50 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     return frame.peek('read', () => log.snapshot())
   }
 
-  /** The body of `read`: holds the lock only to snapshot the file, then streams from its own descriptor. */
-  function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
+  /**
+   * Holds the lock only to snapshot the file, then streams `items` of the format's reader from its own descriptor (our
+   * layout's range as the header gave it, another layout as the reader finds it). A problem the reader reports throws the
+   * error reading its record gives (see `recordError`), or is skipped with `skipInvalid`; a warning (an unfinished write) is passed over.
+   */
+  function* readWith<T>(skip: SkipInvalid | undefined, items: (entries: JsonEntries, problem: (entry: ProblemEntry) => void) => Iterable<T>): Generator<T> {
+    // Again at the first step: an iteration begun before close() must not read after it.
     frame.ensureOpen()
-    const skip = readOptions.skipInvalid
-    const order = readOptions.order ?? 'newest-first'
     const snapshot = snapshotOrNothing()
     if (snapshot === undefined) return
-    if (snapshot.kind === 'lines') {
-      const lines = order === 'newest-first' ? snapshot.lines : [...snapshot.lines].reverse()
-      for (const [i, text] of lines.entries()) {
-        const event = decodeOrSkip(skip, file, `event ${i + 1}`, () => parseLine(text, file, `event ${i + 1}`))
-        if (event !== undefined) yield event
-      }
-      return
-    }
     try {
-      for (const run of readLineRuns(io, snapshot.fd, snapshot.start, snapshot.end, order)) {
-        const events = parseRun(run.text)
-        if (events === undefined) {
-          // Something in this run does not decode: go line by line, to name the line in the error.
-          const lines = [...readLinesOf(run.text, run.offset)]
-          if (order === 'oldest-first') lines.reverse()
-          for (const { text, offset } of lines) {
-            const event = decodeOrSkip(skip, file, `byte ${offset}`, () => parseLine(withoutComma(text), file, `byte ${offset}`))
-            if (event !== undefined) yield event
-          }
-        } else {
-          if (order === 'oldest-first') events.reverse()
-          yield* events
-        }
+      const layout: JsonLayout | undefined =
+        snapshot.kind === 'file' ? undefined : snapshot.start > snapshot.end ? { kind: 'empty' } : { kind: 'lines', bodyStart: snapshot.start, bodyEnd: snapshot.end }
+      const entries = createJsonEntries(snapshot.fd, snapshot.kind === 'file' ? snapshot.size : snapshot.end, { io, layout })
+      const problem = (entry: ProblemEntry): void => {
+        if (entry.severity === 'warning') return
+        decodeOrSkip(skip, file, `byte ${entry.at}`, () => {
+          throw snapshot.kind === 'range' ? recordError(snapshot.fd, entry) : readerError(entry)
+        })
       }
+      yield* items(entries, problem)
     } finally {
       io.closeSync(snapshot.fd)
     }
   }
 
   /**
-   * The action type and status of each stored event, for summaries: read from the start of each line our writer
-   * produced (`{"timestamp":…,"action_type":…,"status":…`) without parsing the rest; any other line is decoded.
+   * The error for a problem the reader found at a line of our layout: the one decoding the line gives, as the sink always
+   * named its records (`byte N: not valid JSON`, a `decode` error listing the bad fields), else the reader's own (a comma).
    */
-  function* readHeads(skip: SkipInvalid | undefined): Generator<Pick<AuditEvent, 'action_type' | 'status'>> {
-    const snapshot = snapshotOrNothing()
-    if (snapshot === undefined) return
-    if (snapshot.kind === 'lines') {
-      for (const [i, text] of snapshot.lines.entries()) {
-        const event = decodeOrSkip(skip, file, `event ${i + 1}`, () => parseLine(text, file, `event ${i + 1}`))
-        if (event !== undefined) yield event
-      }
-      return
-    }
+  function recordError(fd: number, entry: ProblemEntry): AuditrailError {
+    const position = `byte ${entry.at}`
     try {
-      for (const run of readLineRuns(io, snapshot.fd, snapshot.start, snapshot.end, 'newest-first')) {
-        const lines = run.text.split('\n')
-        for (const [i, text] of lines.entries()) {
-          const head = HEAD_PATTERN.exec(text)
-          if (head !== null && head[1] !== undefined) {
-            yield { action_type: head[1].includes('\\') ? (JSON.parse(`"${head[1]}"`) as string) : head[1], status: head[2] as AuditEvent['status'] }
-          } else {
-            // Not a line our writer produced: decode it whole (its byte offset, for the error, only computed here).
-            const offset = run.offset + Buffer.byteLength(lines.slice(0, i).join('\n')) + (i > 0 ? 1 : 0)
-            const event = decodeOrSkip(skip, file, `byte ${offset}`, () => parseLine(withoutComma(text), file, `byte ${offset}`))
-            if (event !== undefined) yield event
-          }
-        }
-      }
-    } finally {
-      io.closeSync(snapshot.fd)
+      parseLine(withoutComma(lineAt(io, fd, entry.at)), file, position)
+    } catch (error) {
+      if (error instanceof AuditrailError) return error
+      throw error
     }
+    return readerError(entry)
+  }
+
+  /** The reader's own account of a problem (its records in another layout need not start a line). */
+  function readerError(entry: ProblemEntry): AuditrailError {
+    return new AuditrailError('corrupt', `byte ${entry.at}: ${entry.message}; the file is left untouched`, { component: COMPONENT, file })
   }
 
   return {
@@ -153,12 +131,14 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     sync: frame.sync,
     summarize(summarizeOptions = {}) {
       frame.ensureOpen()
-      return summarizeEvents(readHeads(summarizeOptions.skipInvalid))
+      // The reader's summary path: the action type and status from the start of each of our lines, nothing else parsed.
+      return summarizeEvents(readWith(summarizeOptions.skipInvalid, (entries, problem) => entries.heads('newest-first', problem)))
     },
     read(readOptions = {}) {
       // Checked here, not inside the generator, so that `read()` after `close()` throws at the call.
       frame.ensureOpen()
-      return readEvents(readOptions)
+      const order = readOptions.order ?? 'newest-first'
+      return readWith(readOptions.skipInvalid, (entries, problem) => entries.events(order, problem))
     },
     close: frame.close,
   }
@@ -171,25 +151,11 @@ function withoutComma(text: string): string {
   return trimmed.endsWith(',') ? trimmed.slice(0, -1) : trimmed
 }
 
-/** Parses a run of whole event lines as one JSON array; `undefined` if any of it is not a valid event. */
-function parseRun(text: string): AuditEvent[] | undefined {
-  let values: unknown
-  try {
-    values = JSON.parse(`[${withoutComma(text)}]`)
-  } catch {
-    // Not valid as a whole: the caller goes line by line to locate the problem.
-    return undefined
-  }
-  const events = values as AuditEvent[]
-  for (const value of events) if (decodeParsedAuditEvent(value)._tag === 'Left') return undefined
-  return events
-}
-
-/** The lines of a run with their byte offsets in the file. */
-function* readLinesOf(text: string, offset: number): Generator<{ text: string; offset: number }> {
-  let at = offset
-  for (const line of text.split('\n')) {
-    yield { text: line, offset: at }
-    at += Buffer.byteLength(line) + 1
+/** The line starting at byte `at` of `fd`, without its line break: read in growing blocks, for an error's message only. */
+function lineAt(io: FileIo, fd: number, at: number): string {
+  for (let length = 4096; ; length *= 4) {
+    const block = readAt(io, fd, at, length)
+    const end = block.indexOf(0x0a)
+    if (end !== -1 || block.length < length) return block.toString('utf8', 0, end === -1 ? block.length : end)
   }
 }

@@ -74,4 +74,25 @@ describe('openJsonSnapshot: the JSON log reader the CLI uses', () => {
       snapshot.close()
     }
   })
+
+  it('gives each event of our layout its own line\'s bytes, and a line that is not one event per line an error, in both orders', () => {
+    const dir = tempLogDir()
+    const file = join(dir, 'lines.json')
+    const [a, b, c, d] = [0, 1, 2, 3].map((i) => JSON.stringify(makeEvent(i)))
+    // A line holding two events, and an empty line: valid JSON as a whole, which the reader must still refuse per line.
+    for (const body of [`${a},${b},\n${c},\n${d}`, `${a},\n\n${c},\n${d}`]) {
+      const text = `[\n${body}\n]\n`
+      writeFileSync(file, text)
+      const snapshot = openJsonSnapshot(file)
+      try {
+        for (const order of ['newest-first', 'oldest-first'] as const) {
+          const entries = [...snapshot.entries(order)]
+          expect(entries.some((entry) => entry.kind === 'problem' && entry.severity === 'error')).toBe(true)
+          for (const entry of entries) if (entry.kind === 'event') expect(JSON.parse(text.slice(entry.start, entry.end).replace(/,$/, ''))).toEqual(entry.event)
+        }
+      } finally {
+        snapshot.close()
+      }
+    }
+  })
 })

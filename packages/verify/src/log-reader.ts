@@ -29,7 +29,7 @@ export function checkedEntries(reader: LogReader, entries: Iterable<LogEntry>): 
 }
 
 /** The events of `reader` in `order`, skipping warnings, throwing at the first error (see {@link checkedEntries}). */
-export function readEvents(reader: LogReader, order: ReadOrder, options: EntriesOptions = {}): Generator<AuditEvent> {
+export function readEvents(reader: LogReader, order: ReadOrder, options: EntriesOptions = {}): Iterable<AuditEvent> {
   return snapshotEvents(reader, order, 'cli', options)
 }
 
