@@ -1,9 +1,9 @@
 // A development aid, not part of `pnpm bench`: paired A/B of two builds of auditrail on the reading scenario's rows
-// (JSON summary, streaming in both orders, CSV summary, open and append), each run a fresh process as in
+// (JSON summary, streaming in both orders, CSV summary and streaming, open and append), each run a fresh process as in
 // bench/scenarios/reading.mjs, the two builds alternated run by run on the same files, so drift hits both alike.
 //
 //   git worktree add /tmp/base <commit> && (cd /tmp/base && pnpm install && pnpm build)
-//   A=/tmp/base B=$PWD [REPS=7] [ONLY=summary,newest,oldest,csv,open] [COUNT=1000000] node bench/compare-reading.mjs
+//   A=/tmp/base B=$PWD [REPS=7] [ONLY=summary,newest,oldest,csv,csvoldest,csvnewest,open] [COUNT=1000000] node bench/compare-reading.mjs
 import { execFileSync } from 'node:child_process'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -47,6 +47,8 @@ const rows = [
   ['newest', 'stream newest first', () => ['events', json, 'json', 'newest-first']],
   ['oldest', 'stream oldest first', () => ['events', json, 'json', 'oldest-first']],
   ['csv', 'getLogSummary CSV', () => ['summary', csv, 'csv']],
+  ['csvoldest', 'stream CSV oldest first', () => ['events', csv, 'csv', 'oldest-first']],
+  ['csvnewest', 'stream CSV newest first', () => ['events', csv, 'csv', 'newest-first']],
   ['open', 'open + append one', (k) => ['append', appendDirs[k], 'json']],
 ].filter(([key]) => only === undefined || only.includes(key))
 for (const [, label, args] of rows) {

@@ -83,5 +83,12 @@ describe('skipInvalid on a CSV log longer than one read chunk (1 MiB)', () => {
     logger.close()
     expect(count).toBe(29_998)
     expect(skipped.map((record) => record.position)).toEqual(['record 4', 'record 29002'])
+    // Newest first, the rows keep their numbers from the header.
+    const backward: SkippedRecord[] = []
+    const again = new AuditLogger(dir, 'x', { format: 'csv' })
+    for (const _ of again.readEvents({ order: 'newest-first', skipInvalid: (record) => backward.push(record) })) count--
+    again.close()
+    expect(count).toBe(0)
+    expect(backward.map((record) => record.position)).toEqual(['record 29002', 'record 4'])
   })
 })

@@ -1,4 +1,4 @@
-import type { Framing } from '@auditrail/core'
+import type { Framing, ProblemEntry } from '@auditrail/core'
 
 /** The CSV scanner's state at a byte: immutable, so a reverse read can checkpoint it. */
 export interface CsvScanState {
@@ -35,12 +35,16 @@ export const csvFraming: Framing<CsvScanState> = {
     return { inQuotes, recordStart }
   },
   finish(state, _end, marks) {
-    if (state.recordStart < 0) return
-    marks.push({
-      kind: 'problem',
-      at: state.recordStart,
-      severity: 'warning',
-      message: `the last row is not ended by a line break${state.inQuotes ? ' and ends inside a quoted cell' : ''} (a write in progress, or torn); skipped`,
-    })
+    if (state.recordStart >= 0) marks.push(tornRowWarning(state.recordStart, state.inQuotes))
   },
+}
+
+/** The warning for a last row at `at` that no line break ends (a write in progress, or torn): readers skip it. */
+export function tornRowWarning(at: number, inQuotes: boolean): ProblemEntry {
+  return {
+    kind: 'problem',
+    at,
+    severity: 'warning',
+    message: `the last row is not ended by a line break${inQuotes ? ' and ends inside a quoted cell' : ''} (a write in progress, or torn); skipped`,
+  }
 }

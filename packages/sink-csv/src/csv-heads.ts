@@ -1,6 +1,8 @@
-import type { AuditEvent } from '@auditrail/core'
+import { isAscii } from 'node:buffer'
+import { BLOCK, readAt, type AuditEvent, type FileIo, type LogEntry, type ProblemEntry, type Progress } from '@auditrail/core'
 import type { CsvColumns } from './csv-columns.js'
 import { unguardFormula } from './csv-formula-guard.js'
+import { tornRowWarning } from './csv-framing.js'
 
 /** What a summary needs of an event. */
 export type CsvHead = Pick<AuditEvent, 'action_type' | 'status'>
@@ -12,6 +14,7 @@ export type CsvHead = Pick<AuditEvent, 'action_type' | 'status'>
 const HEAD = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z,(?:([^",\r\n]+)|"((?:[^"]|"")+)"),(success|failed),/y
 /** An unquoted cell: RFC 4180 allows no quote, comma or line break in it. */
 const PLAIN_CELL = /[^",\r\n]*/y
+const NOT_ASCII = /[^\x00-\x7f]/
 
 const QUOTE = 0x22
 const COMMA = 0x2c
@@ -32,34 +35,95 @@ function skipCell(text: string, at: number): number {
 }
 
 /**
- * The action type and status of each record of `text` (whole data records, as `recordChunks` yields them), in file
- * order, read from the start of each record and skipping the rest cell by cell: what `summarize` counts, without
- * parsing details or building events (as the JSON sink reads the start of each line). `undefined` when any record is
- * not shaped as our writer writes rows with `columns`: the caller then parses the text in full, which says what is wrong.
+ * The action type and status of the record starting at `at` of `text` (bytes decoded as latin1, so offsets are byte
+ * offsets; `ascii` when they all are) and the offset after its line feed, read from the record's start and skipping
+ * the rest cell by cell (`columns`' count): `undefined` unless the record is whole and shaped as our writer writes rows.
  */
-export function readRecordHeads(text: string, columns: CsvColumns): CsvHead[] | undefined {
-  const heads: CsvHead[] = []
+export function headAt(text: string, at: number, columns: CsvColumns, ascii: boolean): { head: CsvHead; next: number } | undefined {
+  HEAD.lastIndex = at
+  const head = HEAD.exec(text)
+  if (head === null) return undefined
+  let cell = head[1] ?? (head[2] as string).replaceAll('""', '"')
+  // A quote, comma or line break is never part of a UTF-8 sequence: only the cell's own text needs decoding again.
+  if (!ascii && NOT_ASCII.test(cell)) cell = Buffer.from(cell, 'latin1').toString('utf8')
+  let next = HEAD.lastIndex
   // Cells after the status: details and error, then actor, seq and hash when the file has them.
   const rest = columns.names.length - 3
-  let at = 0
-  while (at < text.length) {
-    HEAD.lastIndex = at
-    const head = HEAD.exec(text)
-    if (head === null) return undefined
-    const cell = head[1] ?? (head[2] as string).replaceAll('""', '"')
-    heads.push({ action_type: unguardFormula(cell), status: head[3] as AuditEvent['status'] })
-    at = HEAD.lastIndex
-    for (let i = 0; i < rest; i++) {
-      if (i > 0) {
-        if (text.charCodeAt(at) !== COMMA) return undefined
-        at++
-      }
-      at = skipCell(text, at)
-      if (at === -1) return undefined
+  for (let i = 0; i < rest; i++) {
+    if (i > 0) {
+      if (text.charCodeAt(next) !== COMMA) return undefined
+      next++
     }
-    if (text.charCodeAt(at) === CR) at++
-    if (text.charCodeAt(at) !== LF) return undefined
-    at++
+    next = skipCell(text, next)
+    if (next === -1) return undefined
   }
-  return heads
+  if (text.charCodeAt(next) === CR) next++
+  if (text.charCodeAt(next) !== LF) return undefined
+  return { head: { action_type: unguardFormula(cell), status: head[3] as AuditEvent['status'] }, next: next + 1 }
+}
+
+/** The offset after the line feed ending the record at `at` (by quote parity, as the framing finds it), or -1 if `text` ends first. */
+function recordEnd(text: string, at: number): number {
+  for (let i = at; ; ) {
+    const lf = text.indexOf('\n', i)
+    const quote = text.indexOf('"', i)
+    if (lf !== -1 && (quote === -1 || lf < quote)) return lf + 1
+    if (quote === -1) return -1
+    const closing = text.indexOf('"', quote + 1)
+    if (closing === -1) return -1
+    i = closing + 1
+  }
+}
+
+/**
+ * The heads of the rows in `[from, to)` of `fd`, in file order: read by {@link headAt} from each row our writer
+ * produced, any other row decoded whole by `decode` (an event's head, or a problem passed to `problem`); what a summary
+ * counts, without parsing details or building events. A last row without its line break is a warning, as the framing says.
+ */
+export function* csvHeads(
+  io: FileIo,
+  fd: number,
+  from: number,
+  to: number,
+  columns: CsvColumns,
+  decode: (bytes: Buffer, start: number, end: number) => LogEntry,
+  problem: (entry: ProblemEntry) => void,
+  progress?: Progress,
+): Generator<CsvHead> {
+  // `carry` holds a record the previous block cut, from file offset `base`.
+  let carry: Buffer | undefined
+  let base = from
+  for (let pos = from; pos < to; ) {
+    const block = readAt(io, fd, pos, Math.min(BLOCK, to - pos))
+    if (block.length === 0) break
+    pos += block.length
+    const bytes = carry === undefined ? block : Buffer.concat([carry, block])
+    const ascii = isAscii(bytes)
+    const text = bytes.toString('latin1')
+    let at = 0
+    while (at < text.length) {
+      const head = headAt(text, at, columns, ascii)
+      if (head !== undefined) {
+        yield head.head
+        at = head.next
+        continue
+      }
+      const end = recordEnd(text, at)
+      if (end === -1) {
+        if (pos < to) break
+        const quotes = text.slice(at).split('"').length - 1
+        problem(tornRowWarning(base + at, quotes % 2 === 1))
+        at = text.length
+        break
+      }
+      const entry = decode(bytes.subarray(at, end - 1), base + at, base + end - 1)
+      if (entry.kind === 'event') yield entry.event
+      else problem(entry)
+      at = end
+    }
+    carry = at < bytes.length ? bytes.subarray(at) : undefined
+    base += at
+    progress?.((pos - from) / Math.max(1, to - from))
+  }
+  progress?.(1)
 }

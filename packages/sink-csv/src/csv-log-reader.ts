@@ -2,20 +2,25 @@ import {
   decodeEntry,
   eventsOf,
   nodeFileIo,
+  type FileIo,
   openSnapshot,
   parseMicros,
   readAt,
+  type ProblemEntry,
   streamRecords,
   type LogEntry,
   type LogPosition,
   type LogSnapshot,
+  type ReadOrder,
   type SinceResult,
   type SnapshotBody,
+  type SnapshotEntriesOptions,
   type SnapshotOptions,
 } from '@auditrail/core'
 import { parseCsvRecord } from './csv-cells.js'
 import { EXPECTED_HEADER, parseHeader, SPEC_COLUMNS, type CsvColumns } from './csv-columns.js'
 import { csvFraming } from './csv-framing.js'
+import { csvHeads, type CsvHead } from './csv-heads.js'
 import { rowFields } from './csv-row-fields.js'
 
 /**
@@ -25,10 +30,21 @@ import { rowFields } from './csv-row-fields.js'
 export interface CsvEntries extends SnapshotBody {
   /** The columns its header names (the spec's five for an empty file or a bad header). */
   readonly columns: CsvColumns
+  /**
+   * What a summary counts, as {@link SnapshotBody.events} gives events: the action type and status read from the first
+   * three cells of each row our writer produced, the rest only skipped (several times faster); any other row decoded whole.
+   */
+  heads(order: ReadOrder, problem: (entry: ProblemEntry) => void, options?: SnapshotEntriesOptions): Iterable<CsvHead>
+}
+
+/** Options of {@link createCsvEntries}. */
+export interface CsvEntriesOptions extends SnapshotOptions {
+  /** Where the rows start and the header's columns, when the caller already read the header (the sink, under its lock). Default: read from the file. */
+  readonly header?: { readonly bodyStart: number; readonly columns: CsvColumns }
 }
 
 /** A lock-free snapshot of a CSV log (see {@link openCsvSnapshot}). */
-export type CsvSnapshot = LogSnapshot & { readonly format: 'csv'; readonly columns: CsvColumns }
+export type CsvSnapshot = LogSnapshot & Pick<CsvEntries, 'columns' | 'heads'> & { readonly format: 'csv' }
 
 /**
  * Opens a CSV log for a lock-free snapshot read: the header checked once, rows streamed in either order in constant
@@ -70,10 +86,11 @@ function rowEntry(bytes: Buffer, start: number, end: number, columns: CsvColumns
 
 /**
  * Reads a CSV log from `fd` (`size` bytes, inode `ino`, which `since` compares with a position's) through `options.io`:
- * header checked once, rows streamed in either order.
+ * header checked once (or taken from `options.header`), rows streamed in either order.
  */
-export function createCsvEntries(fd: number, size: number, ino = 0, options: SnapshotOptions = {}): CsvEntries {
+export function createCsvEntries(fd: number, size: number, ino = 0, options: CsvEntriesOptions = {}): CsvEntries {
   const io = options.io ?? nodeFileIo
+  if (options.header !== undefined) return csvBody(io, fd, size, ino, options.header.bodyStart, options.header.columns, undefined)
   const head = readAt(io, fd, 0, Math.min(size, 64 * 1024))
   const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0
   const newline = head.indexOf(0x0a)
@@ -84,7 +101,11 @@ export function createCsvEntries(fd: number, size: number, ino = 0, options: Sna
     headerProblem = { kind: 'problem', severity: 'error', at: 0, message: why }
   }
   const bodyStart = size === 0 || headerProblem !== undefined ? size : newline + 1
-  const rowColumns = columns ?? SPEC_COLUMNS
+  return csvBody(io, fd, size, ino, bodyStart, columns ?? SPEC_COLUMNS, headerProblem)
+}
+
+/** The rows of `[bodyStart, size)` of `fd` under a header of `rowColumns`, or only `headerProblem` when it is bad. */
+function csvBody(io: FileIo, fd: number, size: number, ino: number, bodyStart: number, rowColumns: CsvColumns, headerProblem: LogEntry | undefined): CsvEntries {
   const body: CsvEntries = {
     bodyStart,
     columns: rowColumns,
@@ -101,6 +122,11 @@ export function createCsvEntries(fd: number, size: number, ino = 0, options: Sna
       options.progress?.(1)
     },
     events: (order, problem, options) => eventsOf(body.entries(order, options), problem),
+    heads(order, problem, options = {}) {
+      // A summary's counts do not depend on the order: only the fast path's file order is taken, unless asked otherwise.
+      if (headerProblem !== undefined || order === 'newest-first') return body.events(order, problem, options)
+      return csvHeads(io, fd, options.from ?? bodyStart, size, rowColumns, (bytes, start, end) => rowEntry(bytes, start, end, rowColumns), problem, options.progress)
+    },
     since: (position) => csvSince(body, size, ino, position),
   }
   return body

@@ -42,50 +42,44 @@ export function lastRecordStart(io: FileIo, fd: number, start: number, end: numb
   return start
 }
 
-/**
- * Splits `[start, end)` (both record boundaries) into chunks of whole records of about a megabyte,
- * front to back or back to front, so each chunk can be parsed on its own.
- */
-export function* recordChunks(io: FileIo, fd: number, start: number, end: number, backward: boolean): Generator<{ text: string; offset: number }> {
-  if (!backward) {
-    let inQuotes = false
-    let chunkStart = start
-    for (let at = start; at < end; at += BLOCK) {
-      const block = readAt(io, fd, at, Math.min(BLOCK, end - at))
-      let cut = -1
-      for (let i = 0; i < block.length; i++) {
-        const byte = block[i]
-        if (byte === QUOTE) inQuotes = !inQuotes
-        else if (byte === LF && !inQuotes) cut = at + i + 1
-      }
-      if (cut > chunkStart) {
-        yield { text: readAt(io, fd, chunkStart, cut - chunkStart).toString('utf8'), offset: chunkStart }
-        chunkStart = cut
-      }
-    }
-    if (chunkStart < end) yield { text: readAt(io, fd, chunkStart, end - chunkStart).toString('utf8'), offset: chunkStart }
-    return
-  }
-  let chunkEnd = end
-  let quotes = 0
-  for (let pos = end; pos > start; ) {
-    const from = Math.max(start, pos - BLOCK)
-    const block = readAt(io, fd, from, pos - from)
-    let cut = -1
-    for (let i = block.length - 1; i >= 0; i--) {
+/** The offset just after the line break ending the record at `at` (a record start), or `end` if none does before it. */
+export function recordEnd(io: FileIo, fd: number, at: number, end: number): number {
+  let inQuotes = false
+  // Rows are usually short: read a little first, more only if the row is long.
+  for (let pos = at, step = 4096; pos < end; pos += step, step = Math.min(step * 4, BLOCK)) {
+    const block = readAt(io, fd, pos, Math.min(step, end - pos))
+    for (let i = 0; i < block.length; i++) {
       const byte = block[i]
-      // The byte at chunkEnd - 1 is the chunk's own final line break, not a boundary before it.
-      if (byte === QUOTE) quotes++
-      else if (byte === LF && quotes % 2 === 0 && from + i + 1 < chunkEnd) cut = from + i + 1
+      if (byte === QUOTE) inQuotes = !inQuotes
+      else if (byte === LF && !inQuotes) return pos + i + 1
     }
-    if (cut !== -1) {
-      yield { text: readAt(io, fd, cut, chunkEnd - cut).toString('utf8'), offset: cut }
-      chunkEnd = cut
-      quotes = 0
-      // Quotes between the cut and the block's end were counted for the chunk just yielded, none before it.
-      for (let i = cut - from - 1; i >= 0; i--) if (block[i] === QUOTE) quotes++
-    }
-    pos = from
   }
-  if (chunkEnd > start) yield { text: readAt(io, fd, start, chunkEnd - start).toString('utf8'), offset: start }
+  return end
+}
+
+/**
+ * How many records precede each record start `at` in the file from `start` (a boundary), for messages: quote parity
+ * checkpointed at every block, so lookups in any order cost at most a block each after the first reaches that far.
+ */
+export function createRecordCounter(io: FileIo, fd: number, start: number): (at: number) => number {
+  // At `start + k * BLOCK`: the records ended before it, and whether it lies inside quotes.
+  const checkpoints: { records: number; inQuotes: boolean }[] = [{ records: 0, inQuotes: false }]
+  const scan = (from: number, to: number, state: { records: number; inQuotes: boolean }): { records: number; inQuotes: boolean } => {
+    let { records, inQuotes } = state
+    const block = readAt(io, fd, from, to - from)
+    for (let i = 0; i < block.length; i++) {
+      const byte = block[i]
+      if (byte === QUOTE) inQuotes = !inQuotes
+      else if (byte === LF && !inQuotes) records++
+    }
+    return { records, inQuotes }
+  }
+  return (at) => {
+    const k = Math.floor((at - start) / BLOCK)
+    while (checkpoints.length <= k) {
+      const from = start + (checkpoints.length - 1) * BLOCK
+      checkpoints.push(scan(from, from + BLOCK, checkpoints[checkpoints.length - 1] as { records: number; inQuotes: boolean }))
+    }
+    return scan(start + k * BLOCK, at, checkpoints[k] as { records: number; inQuotes: boolean }).records
+  }
 }

@@ -1,34 +1,27 @@
 import {
+  AuditrailError,
   createFileSinkFrame,
-  emitAuditrailWarning,
+  readAt,
   statIfExists,
   summarizeEvents,
   type AuditEvent,
   type AuditSink,
   type FileSinkOptions,
   type LogSummary,
+  type ProblemEntry,
   type ReadOptions,
   type SkipInvalid,
   type SummarizeOptions,
 } from '@auditrail/core'
-import type { CsvColumns } from './csv-columns.js'
-import { readRecordHeads, type CsvHead } from './csv-heads.js'
 import { createCsvLogFile } from './csv-log-file.js'
+import { createCsvEntries, type CsvEntries } from './csv-log-reader.js'
 import { parseDataRows } from './csv-rows.js'
-import { recordChunks } from './csv-scan.js'
+import { createRecordCounter, recordEnd } from './csv-scan.js'
 
 const COMPONENT = 'sink-csv'
 
 /** The file name the spec gives the CSV log inside `rootLogDir`. */
 export const CSV_LOG_FILE = 'audit_log.csv'
-
-/** Whole records of a CSV log, as the sink's readers take them. */
-interface RecordChunk {
-  readonly text: string
-  readonly columns: CsvColumns
-  readonly rows: () => AuditEvent[]
-  records: number | undefined
-}
 
 /** Options of {@link createCsvSink}: the file is `<rootLogDir>/audit_log.csv`. */
 export type CsvSinkOptions = FileSinkOptions
@@ -57,62 +50,33 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
   const { file, io, log } = frame
 
   /**
-   * Holds the lock only to snapshot the file's extent, then yields its record chunks with a parser for each: `rows(index)`
-   * parses the chunk's rows in full, naming each in errors (records are numbered from the header, record 1, when reading
-   * forward; backward, by the chunk's byte offset). A consumer that counts the records without `rows()` sets `records`.
+   * Holds the lock only to snapshot the file's extent, then streams `items` of the format's reader from its own
+   * descriptor, the header as the lock's holder read it. A problem the reader reports throws the error parsing its row
+   * gives, naming it `record N` (the header being record 1), or is skipped with `skipInvalid`; a warning is passed over.
    */
-  function* chunks(backward: boolean, skip?: SkipInvalid): Generator<RecordChunk> {
+  function* readWith<T>(skip: SkipInvalid | undefined, items: (entries: CsvEntries, problem: (entry: ProblemEntry) => void) => Iterable<T>): Generator<T> {
+    // Again at the first step: an iteration begun before close() must not read after it.
     frame.ensureOpen()
     if (!frame.held && statIfExists(io, file) === undefined) return
     const snapshot = frame.peek('read', () => log.snapshot())
     if (snapshot === undefined) return
-    const { columns } = snapshot
-    let record = 2
+    const { fd, start, end, columns } = snapshot
     try {
-      for (const chunk of recordChunks(io, snapshot.fd, snapshot.start, snapshot.end, backward)) {
-        const first = record
-        let parsed: AuditEvent[] | undefined
-        // Rows left out by skipInvalid still take their record numbers: the next chunk's are counted past them.
-        let skipped = 0
-        const counting: SkipInvalid | undefined =
-          skip === undefined
-            ? undefined
-            : (row) => {
-                skipped++
-                if (skip === true) emitAuditrailWarning('AUDITRAIL_RECORD_SKIPPED', row.error)
-                else skip(row)
-              }
-        const rows = (): AuditEvent[] =>
-          (parsed ??= parseDataRows(chunk.text, columns, file, (i) => (backward ? `record ${i + 1} of the rows from byte ${chunk.offset}` : `record ${first + i}`), counting))
-        const item: RecordChunk = { text: chunk.text, columns, rows, records: undefined }
-        yield item
-        record += parsed === undefined ? (item.records ?? 0) : parsed.length + skipped
+      const entries = createCsvEntries(fd, end, 0, { io, header: { bodyStart: start, columns } })
+      // Counted only when a row is bad, so a clean read pays nothing for the record numbers in messages.
+      const recordOf = createRecordCounter(io, fd, start)
+      const problem = (entry: ProblemEntry): void => {
+        if (entry.severity === 'warning') return
+        const position = `record ${recordOf(entry.at) + 2}`
+        const text = readAt(io, fd, entry.at, recordEnd(io, fd, entry.at, end) - entry.at).toString('utf8')
+        // Text that is not CSV throws here whatever `skip` says, as ever; a row that decodes contradicts the reader.
+        if (parseDataRows(text, columns, file, () => position, skip).length > 0) {
+          throw new AuditrailError('corrupt', `${position}: ${entry.message}; the file is left untouched`, { component: COMPONENT, file })
+        }
       }
+      yield* items(entries, problem)
     } finally {
-      io.closeSync(snapshot.fd)
-    }
-  }
-
-  /** Streams the rows as events. */
-  function* readEvents(readOptions: ReadOptions): Generator<AuditEvent> {
-    const backward = readOptions.order === 'newest-first'
-    for (const chunk of chunks(backward, readOptions.skipInvalid)) {
-      const events = chunk.rows()
-      if (backward) events.reverse()
-      yield* events
-    }
-  }
-
-  /** The action type and status of each row: from the start of each record our writer produced, else by parsing the chunk. */
-  function* readHeads(skip: SkipInvalid | undefined): Generator<CsvHead> {
-    for (const chunk of chunks(false, skip)) {
-      const heads = readRecordHeads(chunk.text, chunk.columns)
-      if (heads === undefined) {
-        yield* chunk.rows()
-      } else {
-        chunk.records = heads.length
-        yield* heads
-      }
+      io.closeSync(fd)
     }
   }
 
@@ -132,11 +96,14 @@ export function createCsvSink(options: CsvSinkOptions): CsvSink {
     sync: frame.sync,
     summarize(summarizeOptions = {}) {
       frame.ensureOpen()
-      return summarizeEvents(readHeads(summarizeOptions.skipInvalid))
+      // The reader's summary path: the action type and status from the first cells of each of our rows, nothing else parsed.
+      return summarizeEvents(readWith(summarizeOptions.skipInvalid, (entries, problem) => entries.heads('oldest-first', problem)))
     },
     read(readOptions = {}) {
+      // Checked here, not inside the generator, so that `read()` after `close()` throws at the call.
       frame.ensureOpen()
-      return readEvents(readOptions)
+      const order = readOptions.order ?? 'oldest-first'
+      return readWith(readOptions.skipInvalid, (entries, problem) => entries.events(order, problem))
     },
     close: frame.close,
   }

@@ -63,6 +63,8 @@ describe('CSV sink: files it refuses', () => {
     expect(error.code).toBe('corrupt')
     expect(error.message).toContain('record 3')
     expect(error.message).toContain(file)
+    // Newest first too: the record counted from the header, not from where the read began.
+    expect(catchAuditrailError(() => [...sink.read({ order: 'newest-first' })]).message).toBe(error.message)
     sink.close()
   })
 

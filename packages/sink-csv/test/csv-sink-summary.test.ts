@@ -4,8 +4,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { KNOWN_ACTION_TYPES, summarizeEvents } from '@auditrail/core'
 import { createCsvSink, CSV_LOG_FILE } from '@auditrail/sink-csv'
-import { readRecordHeads } from '../src/csv-heads.js'
-import { SPEC_COLUMNS } from '../src/csv-columns.js'
+import { headAt, type CsvHead } from '../src/csv-heads.js'
+import { SPEC_COLUMNS, type CsvColumns } from '../src/csv-columns.js'
 import { catchAuditrailError, event, useTempDirs } from './support/csv-fixtures.js'
 
 const tempDir = useTempDirs()
@@ -25,6 +25,20 @@ const eventsArb = fc.array(
   }),
   { minLength: 1, maxLength: 15 },
 )
+
+/** The heads of `text`'s records read by `headAt` one after the other, `undefined` as soon as one is not shaped as ours. */
+function readRecordHeads(text: string, columns: CsvColumns): CsvHead[] | undefined {
+  const latin1 = Buffer.from(text).toString('latin1')
+  const ascii = latin1 === text
+  const heads: CsvHead[] = []
+  for (let at = 0; at < latin1.length; ) {
+    const found = headAt(latin1, at, columns, ascii)
+    if (found === undefined) return undefined
+    heads.push(found.head)
+    at = found.next
+  }
+  return heads
+}
 
 function logFile(text: string): string {
   const dir = tempDir()

@@ -63,3 +63,30 @@ describe('openCsvSnapshot: the CSV log reader the CLI uses', () => {
     }
   })
 })
+
+describe('openCsvSnapshot heads(): the summary path', () => {
+  it('gives the head of every row read() gives, over blocks, rows in other shapes, non-ASCII cells and a torn last row', () => {
+    const dir = tempDir()
+    const file = join(dir, CSV_LOG_FILE)
+    // Some 2.5 MiB of rows, so rows straddle the reader's 1 MiB blocks; every 997th row as the Python original writes it.
+    const long = 'x'.repeat(300)
+    const rows: string[] = []
+    for (let i = 0; i < 8000; i++) {
+      const time = `2026-05-27T14:${String(Math.floor(i / 600) % 60).padStart(2, '0')}:${String(Math.floor(i / 10) % 60).padStart(2, '0')}.${String(i).padStart(6, '0')}Z`
+      if (i % 997 === 0) rows.push(`${time.replace('Z', '+00:00')},tag_add,failed,,\r\n`)
+      else rows.push(`${time},"ünï, ""${i % 3}""",success,"{""a"":""${long}""}","a line\r\nbreak"\r\n`)
+    }
+    writeFileSync(file, `${HEADER}${rows.join('')}2026-05-28T00:00:00.000000Z,pause,succ`)
+    const snapshot = openCsvSnapshot(file)
+    const problems: string[] = []
+    const heads = [...snapshot.heads('oldest-first', (entry) => problems.push(entry.severity))]
+    const events = [...snapshot.events('oldest-first', (entry) => expect(entry.severity).toBe('warning'))]
+    snapshot.close()
+    expect(heads).toHaveLength(8000)
+    // A row in another shape is decoded whole: its head is the event itself.
+    const pick = ({ action_type, status }: Pick<AuditEvent, 'action_type' | 'status'>): object => ({ action_type, status })
+    expect(heads.map(pick)).toEqual(events.map(pick))
+    expect(heads[1]).toEqual({ action_type: 'ünï, "1"', status: 'success' })
+    expect(problems).toEqual(['warning'])
+  })
+})
