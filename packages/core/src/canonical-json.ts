@@ -1,4 +1,4 @@
-import type { JsonValue } from './json-value.js'
+import type { JsonObject, JsonValue } from './json-value.js'
 
 /** Keys every object orders by value, not insertion (array indices): a sorted copy cannot put them in UTF-16 order. */
 const ARRAY_INDEX = /^(?:0|[1-9]\d{0,9})$/
@@ -30,6 +30,15 @@ export function canonicalOrder(value: JsonValue): JsonValue | typeof UNSORTABLE 
     if (error !== UNSORTABLE) throw error
     return UNSORTABLE
   }
+}
+
+/**
+ * The object with its keys in canonical order at every depth, as a chained event stores its details; the object as it
+ * is where JavaScript cannot hold that order (an array-index key, `__proto__`).
+ */
+export function inCanonicalOrder(value: JsonObject): JsonObject {
+  const ordered = canonicalOrder(value)
+  return ordered === UNSORTABLE ? value : (ordered as JsonObject)
 }
 
 /** The work of {@link canonicalOrder}, throwing {@link UNSORTABLE} out of any depth. */

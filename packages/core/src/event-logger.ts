@@ -7,11 +7,12 @@ import { AuditrailError, emitAuditrailWarning, sinkError } from './errors.js'
 import { validateEventInput } from './event-input.js'
 import type { JsonObject } from './json-value.js'
 import { createRedactor, type RedactOption } from './redact.js'
-import { chainHeadOf, genesisHash, hashEventFields, validateIntegrityOptions, type ChainHead, type HmacKey, type IntegrityMode } from './hash-chain.js'
+import { chainHeadOf, genesisHash, sealEventTexts, validateIntegrityOptions, type ChainHead, type HmacKey, type IntegrityMode } from './hash-chain.js'
 import type { AuditSink } from './sink.js'
 import { attachSink, type SinkFailure } from './sink-attachment.js'
 import { withGetters } from './fast-object.js'
 import { appendingSinkOf, createAppendQueue } from './append-queue.js'
+import { rememberEventJson } from './event-json.js'
 
 /** Options of {@link createEventLogger}. */
 export interface EventLoggerOptions {
@@ -42,7 +43,8 @@ export interface EventLoggerOptions {
    * `'sha256-chain'`: every event gets `seq` (1, 2, 3 … in file order, continued across restarts and writers) and
    * `hash`, SHA-256 over its fields and the previous event's hash, so that an edit, deletion, insertion or reordering
    * shows (see `createChainVerifier`). Default: none, and events keep the spec's fields only. The chain continues from
-   * the first sink that implements `head` (the log file), else from this logger's own last event.
+   * the first sink that implements `head` (the log file), else from this logger's own last event. A chained event's
+   * `details` have their keys in canonical (sorted) order, as hashed: the same value, serialized once for both.
    */
   readonly integrity?: IntegrityMode
   /** With `integrity`: HMAC-SHA-256 with this key instead of SHA-256, so that only key holders can recompute the chain. */
@@ -254,8 +256,10 @@ export function createEventLogger<Strict extends boolean = false>(options: Event
       let event: AuditEvent
       if (chained) {
         const seq = (previous?.seq ?? 0) + 1
-        const hash = hashEventFields(timestamp, action, eventStatus, stored, eventError, actor, seq, previous?.hash ?? genesisHash(startCount), hmacKey)
-        event = createEvent(timestamp, action, eventStatus, stored, eventError, actor, seq, hash)
+        const previousHash = previous?.hash ?? genesisHash(startCount)
+        const sealed = sealEventTexts(timestamp, action, eventStatus, stored, eventError, actor, seq, previousHash, hmacKey)
+        event = createEvent(timestamp, action, eventStatus, sealed.details, eventError, actor, seq, sealed.hash)
+        if (sealed.line !== undefined) rememberEventJson(event, sealed.line)
       } else {
         event = createEvent(timestamp, action, eventStatus, stored, eventError, actor)
       }

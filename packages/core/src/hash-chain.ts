@@ -47,11 +47,22 @@ export function chainHash(event: ChainedFields, previousHash: string, hmacKey?: 
   return digestOf(chainMessage(event, previousHash), hmacKey)
 }
 
+/** A chained event's details, hash and, where one serialization made it, compact JSON line. */
+export interface SealedTexts {
+  /** The details with every object's keys in canonical (sorted) order where JavaScript can hold it: what the event stores. */
+  readonly details: JsonObject
+  readonly hash: string
+  /** `JSON.stringify` of the event `{ timestamp, action_type, status, details, error, actor?, seq, hash }`. */
+  readonly line: string | undefined
+}
+
 /**
- * {@link chainHash} of the event these fields make, for the logger: from its fields as they are, without an object
- * built only to be hashed.
+ * {@link chainHash} of the event these fields make, for the logger, and the event's compact JSON line with it: a
+ * chained event stores its details in canonical key order, so that one serialization of them serves both the hash
+ * and the file (two were most of what the chain cost per event). Details JavaScript cannot hold in that order (an
+ * array-index key, `__proto__`) are kept as given and hashed field by field, without a line.
  */
-export function hashEventFields(
+export function sealEventTexts(
   timestamp: string,
   actionType: string,
   status: AuditStatus,
@@ -61,8 +72,26 @@ export function hashEventFields(
   seq: number,
   previousHash: string,
   hmacKey: HmacKey | undefined,
-): string {
-  return digestOf(messageOf(timestamp, actionType, status, details, error, actor, seq, previousHash), hmacKey)
+): SealedTexts {
+  const ordered = canonicalOrder(details)
+  if (ordered === UNSORTABLE) {
+    return { details, hash: digestOf(messageOf(timestamp, actionType, status, details, error, actor, seq, previousHash), hmacKey), line: undefined }
+  }
+  const detailsText = JSON.stringify(ordered)
+  const timestampText = JSON.stringify(timestamp)
+  const actionText = JSON.stringify(actionType)
+  const statusText = JSON.stringify(status)
+  const errorText = JSON.stringify(error)
+  const actorField = actor === undefined ? '' : `"actor":${JSON.stringify(actor)},`
+  const seqText = JSON.stringify(seq)
+  const message =
+    `{"action_type":${actionText},${actorField}"details":${detailsText},` +
+    `"error":${errorText},"prev":${JSON.stringify(previousHash)},"seq":${seqText},"status":${statusText},"timestamp":${timestampText}}`
+  const hash = digestOf(message, hmacKey)
+  const line =
+    `{"timestamp":${timestampText},"action_type":${actionText},"status":${statusText},"details":${detailsText},` +
+    `"error":${errorText},${actorField}"seq":${seqText},"hash":"${hash}"}`
+  return { details: ordered as JsonObject, hash, line }
 }
 
 /** The canonical message of {@link chainMessage}. */

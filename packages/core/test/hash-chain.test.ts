@@ -6,6 +6,7 @@ import {
   createChainVerifier,
   createEventLogger,
   createMemorySink,
+  eventJson,
   formatChainHead,
   formatMicros,
   GENESIS_HASH,
@@ -208,5 +209,56 @@ describe('createChainVerifier', () => {
     for (const bad of ['', '0:' + 'a'.repeat(64), '1:' + 'A'.repeat(64), '1:abc', 'x:' + 'a'.repeat(64)]) {
       expect(() => parseChainHead(bad)).toThrow(/expectHead: expected <seq>:<64 hex digits>/)
     }
+  })
+})
+
+describe('a chained event serialized once', () => {
+  const text = fc.string({ minLength: 1, unit: 'grapheme' }).filter((s) => !/[\u0000-\u001f\u007f]/.test(s))
+
+  test('the text a sink writes is JSON.stringify of the event, and its hash is chainHash of its fields', () => {
+    fc.assert(
+      fc.property(
+        text,
+        fc.constantFrom('success', 'failed'),
+        fc.dictionary(fc.string(), jsonValueArbitrary, { maxKeys: 6 }),
+        fc.option(fc.string(), { nil: null }),
+        fc.option(text, { nil: undefined }),
+        fc.option(fc.string({ minLength: 1 }), { nil: undefined }),
+        (action, status, details, error, actor, hmacKey) => {
+          const written: string[] = []
+          const memory = createMemorySink()
+          const sink = {
+            ...memory,
+            write: (event: AuditEvent) => {
+              written.push(eventJson(event))
+              memory.write(event)
+            },
+          }
+          const logger = createEventLogger({ sinks: [sink], clock: steppingClock(), integrity: 'sha256-chain', ...(hmacKey === undefined ? {} : { hmacKey }) })
+          let previous = GENESIS_HASH
+          for (let i = 0; i < 2; i++) {
+            const event = logger.logEvent(action, status, details as never, error, actor === undefined ? undefined : { actor })
+            expect(written[i]).toBe(JSON.stringify(event))
+            const { hash, ...fields } = event
+            expect(hash).toBe(chainHash(fields as never, previous, hmacKey))
+            // Stored in canonical key order, unless a key JavaScript enumerates first (an array index) prevents it.
+            const plain = JSON.stringify(details)
+            if (!/"(?:0|[1-9]\d*)":/.test(plain) && !plain.includes('"__proto__"')) expect(JSON.stringify(event.details)).toBe(canonicalJson(details as JsonValue))
+            expect(event.details).toEqual(details)
+            previous = hash as string
+          }
+          logger.close()
+        },
+      ),
+      { seed: 17, numRuns: 300 },
+    )
+  })
+
+  test('details JavaScript cannot hold in canonical order (an array-index key) are still hashed canonically', () => {
+    const logger = createEventLogger({ sinks: [createMemorySink()], clock: steppingClock(), integrity: 'sha256-chain' })
+    const event = logger.logEvent('note_write', 'success', { b: 1, '10': 2, '9': 3 })
+    const { hash, ...fields } = event
+    expect(hash).toBe(chainHash(fields as never, GENESIS_HASH))
+    expect(eventJson(event)).toBe(JSON.stringify(event))
   })
 })

@@ -2,6 +2,7 @@ import {
   AuditrailError,
   createFileSinkFrame,
   decodeOrSkip,
+  eventJson,
   readAt,
   statIfExists,
   summarizeEvents,
@@ -120,7 +121,7 @@ export function createJsonSink(options: JsonSinkOptions): JsonSink {
     prepare: frame.prepare,
     write(event) {
       frame.ensureOpen()
-      const line = JSON.stringify(event)
+      const line = eventJson(event)
       frame.lockedCall('append', log.append, line, event)
     },
     head() {

@@ -1,4 +1,4 @@
-import { createChainVerifier, FAILURE_STATUSES, type AuditEvent, type AuditStatus, type ChainFinding, type ChainHead, type HmacKey, type JsonObject, type LogSummary, type ReadOrder } from '@auditrail/core'
+import { createChainVerifier, FAILURE_STATUSES, inCanonicalOrder, type AuditEvent, type AuditStatus, type ChainFinding, type ChainHead, type HmacKey, type JsonObject, type LogSummary, type ReadOrder } from '@auditrail/core'
 import { tableNames } from './schema.js'
 import { createSession, type PostgresConnectionOptions } from './session.js'
 
@@ -87,7 +87,9 @@ interface RawRow {
 }
 
 function toRow(raw: RawRow): PostgresRow {
-  const { timestamp, action_type, status, details, error, actor, hash } = raw
+  const { timestamp, action_type, status, error, actor, hash } = raw
+  // jsonb keeps keys by length, then bytes: the canonical order instead, the order a chained file stores them in.
+  const details = inCanonicalOrder(raw.details)
   const seq = Number(raw.seq)
   const event = Object.freeze(actor === null ? { timestamp, action_type, status, details, error, seq, hash } : { timestamp, action_type, status, details, error, actor, seq, hash })
   return {
