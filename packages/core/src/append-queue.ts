@@ -3,6 +3,7 @@ import type { AuditStatus } from './audit-status.js'
 import type { AuditEvent } from './codecs.js'
 import { AuditrailError, emitAuditrailWarning, sinkError } from './errors.js'
 import type { EventInput } from './event-input.js'
+import { inCanonicalOrder } from './canonical-json.js'
 import { chainHash, type HmacKey } from './hash-chain.js'
 import type { JsonObject } from './json-value.js'
 import type { AuditSink } from './sink.js'
@@ -20,10 +21,12 @@ export interface AppendContext {
 
 /**
  * The stored event for `pending` at `seq` after `previousHash`, its hash computed by {@link chainHash} as the file chain
- * computes it; keys in the order files show them.
+ * computes it; keys in the order files show them, the details' keys in canonical order.
  */
 export function sealEvent(pending: PendingEvent, timestamp: string, seq: number, previousHash: string, hmacKey?: HmacKey): AuditEvent {
-  const { action_type, status, details, error, actor } = pending
+  const { action_type, status, error, actor } = pending
+  // As the logger stores a chained event: details in canonical key order, the order its hash covers.
+  const details = inCanonicalOrder(pending.details)
   const fields = actor === undefined ? { timestamp, action_type, status, details, error, seq } : { timestamp, action_type, status, details, error, actor, seq }
   const hash = chainHash(fields, previousHash, hmacKey)
   // Literals, not a spread: the stored event has the same shape (and fast paths) as the logger's own.

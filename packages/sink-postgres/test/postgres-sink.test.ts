@@ -47,6 +47,14 @@ describe.skipIf(!isAvailable(POSTGRES))(`sink-postgres ${needsTag(POSTGRES)}`, (
     const verifier = createChainVerifier()
     expect(stored.map((e) => verifier.check(e)).filter(Boolean)).toEqual([])
     expect(stored.every((e, i) => i === 0 || (stored[i - 1] as AuditEvent).timestamp < e.timestamp)).toBe(true)
+    // Details in canonical key order, as a chained file stores them: in the event returned and in what the reader gives.
+    expect(JSON.stringify(first.details)).toBe('{"nested":{"a":[1.5,"x"],"b":1},"step":1}')
+    const reader = createPostgresReader({ connection: server.url, table: 'basic' })
+    try {
+      for await (const event of reader.events({ limit: 1 })) expect(JSON.stringify(event)).toBe(JSON.stringify(first))
+    } finally {
+      await reader.end()
+    }
   })
 
   it('continues the chain and the timestamps of another writer, and refuses the synchronous logEvent', async () => {
