@@ -38,5 +38,7 @@ function describe(error: unknown, secret: string | undefined): string {
 export function postgresError(action: string, display: string, cause: unknown, secret?: string): AuditrailError {
   if (cause instanceof AuditrailError) return cause
   const safeCause = cause instanceof Error ? Object.assign(new Error(withoutSecret(cause.message, secret)), { code: sqlState(cause) ?? (cause as { code?: unknown }).code }) : undefined
-  return new AuditrailError(codeFor(sqlState(cause)), `cannot ${action}: ${describe(cause, secret)}`, { component: COMPONENT, file: display, cause: safeCause })
+  // A missing table is what a newcomer meets first, reading a database nothing has been shipped to yet.
+  const hint = sqlState(cause) === '42P01' ? ' (no auditrail trail in this database yet: `auditrail ship <log> --to <url>` creates it; a sink with migrate: false needs printMigration() run first)' : ''
+  return new AuditrailError(codeFor(sqlState(cause)), `cannot ${action}: ${describe(cause, secret)}${hint}`, { component: COMPONENT, file: display, cause: safeCause })
 }

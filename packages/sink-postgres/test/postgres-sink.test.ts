@@ -109,6 +109,19 @@ describe.skipIf(!isAvailable(POSTGRES))(`sink-postgres ${needsTag(POSTGRES)}`, (
     }
   })
 
+  it('reading a database nothing was shipped to says so and how to fill it, naming the address', async () => {
+    const reader = createPostgresReader({ connection: server.url, table: 'never_written' })
+    try {
+      const error: unknown = await reader.summarize().catch((thrown: unknown) => thrown)
+      expect(isAuditrailError(error) && error.code).toBe('io')
+      expect((error as Error).message).toMatch(/42P01 .*never_written.* does not exist \(no auditrail trail in this database yet: `auditrail ship <log> --to <url>` creates it/)
+      expect((error as { file?: string }).file).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\//)
+      expect((error as Error).message).not.toContain(TEST_PASSWORD)
+    } finally {
+      await reader.end()
+    }
+  })
+
   it('a wrong password is refused with a message that does not contain it', async () => {
     const secret = 'not-the-password-93b1'
     const url = server.url.replace(TEST_PASSWORD, secret)
