@@ -122,6 +122,30 @@ describe.skipIf(!isAvailable(POSTGRES))(`sink-postgres ${needsTag(POSTGRES)}`, (
     }
   })
 
+  it('a slow database (the head row held by another session past statementTimeoutMs) is an io error, nothing half-written; the next append goes through', async () => {
+    const logger = createEventLogger({ sinks: [createPostgresSink({ connection: server.url, host: 'slow', table: 'slow', statementTimeoutMs: 300 })], integrity: 'sha256-chain' })
+    await logger.logEventAsync('pause', 'success', { step: 1 })
+    const holder = new pg.Client({ connectionString: server.url })
+    await holder.connect()
+    try {
+      await holder.query('BEGIN')
+      await holder.query('SELECT * FROM "slow_head" FOR UPDATE')
+      const failure = await logger.logEventAsync('resume', 'success', { step: 2 }).catch((thrown: unknown) => thrown)
+      expect(isAuditrailError(failure, 'io')).toBe(true)
+      expect((failure as Error).message).toMatch(/57014 .*statement timeout/)
+      await holder.query('ROLLBACK')
+    } finally {
+      await holder.end()
+    }
+    const after = await logger.logEventAsync('resume', 'success', { step: 3 })
+    logger.close()
+    expect(after.seq).toBe(2)
+    const stored = await rows(server.url, 'slow')
+    expect(stored.map((e) => e.details)).toEqual([{ step: 1 }, { step: 3 }])
+    const verifier = createChainVerifier()
+    expect(stored.map((e) => verifier.check(e)).filter(Boolean)).toEqual([])
+  })
+
   it('a wrong password is refused with a message that does not contain it', async () => {
     const secret = 'not-the-password-93b1'
     const url = server.url.replace(TEST_PASSWORD, secret)
