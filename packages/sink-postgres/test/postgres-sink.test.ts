@@ -146,6 +146,19 @@ describe.skipIf(!isAvailable(POSTGRES))(`sink-postgres ${needsTag(POSTGRES)}`, (
     expect(stored.map((e) => verifier.check(e)).filter(Boolean)).toEqual([])
   })
 
+  it('a value the server refuses (U+0000 in a jsonb string) is an invalid error naming the SQLSTATE; the events around it are kept', async () => {
+    const logger = createEventLogger({ sinks: [createPostgresSink({ connection: server.url, host: 'nul', table: 'nul' })], integrity: 'sha256-chain' })
+    await logger.logEventAsync('note_write', 'success', { note_text: 'before' })
+    const failure = await logger.logEventAsync('note_write', 'success', { note_text: 'a\u0000b' }).catch((thrown: unknown) => thrown)
+    expect(isAuditrailError(failure, 'invalid')).toBe(true)
+    expect((failure as Error).message).toMatch(/22P05/)
+    const after = await logger.logEventAsync('note_write', 'success', { note_text: 'after' })
+    logger.close()
+    expect(after.seq).toBe(2)
+    const stored = await rows(server.url, 'nul')
+    expect(stored.map((e) => e.details['note_text'])).toEqual(['before', 'after'])
+  })
+
   it('a wrong password is refused with a message that does not contain it', async () => {
     const secret = 'not-the-password-93b1'
     const url = server.url.replace(TEST_PASSWORD, secret)
