@@ -129,6 +129,8 @@ export function createAppendQueue(options: AppendQueueOptions): AppendQueue {
   return {
     enqueue(pending) {
       if (closed) return Promise.reject(new AuditrailError('closed', 'logEventAsync after close', { component: 'core' }))
+      const refusal = sink.refuse?.(pending)
+      if (refusal !== undefined) return Promise.reject(refusal)
       return new Promise<AuditEvent>((resolve, reject) => {
         queue.push({ pending, resolve, reject })
         if (!busy && !scheduled) {

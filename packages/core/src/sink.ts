@@ -101,6 +101,11 @@ export interface AuditSink {
    * sink's `write` throws too, as nothing synchronous can wait for a network commit.
    */
   append?(events: readonly PendingEvent[], context: AppendContext): Promise<readonly AuditEvent[]>
+  /**
+   * Optional, with `append`: the error for an event this store can never hold (PostgreSQL: U+0000 in a string), or
+   * undefined. Asked before the event joins a group, so that it alone is refused rather than its whole transaction.
+   */
+  refuse?(event: PendingEvent): AuditrailError | undefined
   /** Releases files, locks and timers. Idempotent; `write` after `close` throws a `closed` error. */
   close(): void
 }

@@ -5,6 +5,7 @@ import type { EventRow } from './event-columns.js'
 import { COMPONENT } from './pg-errors.js'
 import { runMigration, tableNames } from './schema.js'
 import { createSession, type PostgresConnectionOptions } from './session.js'
+import { unstorableError, unstorableField } from './unstorable.js'
 
 /** Options of {@link createPostgresSink}. */
 export interface PostgresSinkOptions extends PostgresConnectionOptions {
@@ -103,6 +104,10 @@ export function createPostgresSink(options: PostgresSinkOptions): PostgresSink {
     write() {
       ensureOpen()
       throw new AuditrailError('options', 'sink-postgres commits over the network: use logEventAsync, which resolves after COMMIT', { component: COMPONENT, field: 'logEvent' })
+    },
+    refuse(event) {
+      const field = unstorableField(event)
+      return field === undefined ? undefined : unstorableError(field, `this ${event.action_type} event`, session.display)
     },
     append(events, context) {
       try {

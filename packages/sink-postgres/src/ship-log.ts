@@ -6,6 +6,7 @@ import { COMPONENT } from './pg-errors.js'
 import { checkHost } from './postgres-sink.js'
 import { runMigration, tableNames } from './schema.js'
 import { createSession, type PostgresConnectionOptions } from './session.js'
+import { unstorableError, unstorableField } from './unstorable.js'
 import { chainShipped, chainShippedAhead, sameHead, type ChainedBatch, type ShippedOrigin } from './shipped-rows.js'
 
 /** One event of a local log and its 1-based position in it, oldest first. */
@@ -155,6 +156,14 @@ export async function shipLog(options: ShipLogOptions): Promise<ShipLogResult> {
             if (item.ordinal !== next) {
               throw new AuditrailError('corrupt', `ship: the source gave ordinal ${item.ordinal} where ${next} was due`, { component: COMPONENT, file: options.logId })
             }
+            const unstorable = unstorableField(item.event)
+            if (unstorable !== undefined) {
+              // What comes before it is shipped; it and what follows wait for a fix the server cannot make.
+              if (batch.length > 0) await send(batch)
+              batch = []
+              await settle()
+              throw unstorableError(unstorable, `event ${item.ordinal} of the log (${item.event.timestamp} ${item.event.action_type})`, options.logId, `; the table holds this log up to event ${item.ordinal - 1}`)
+            }
             next++
             batch.push(item)
             if (batch.length >= batchSize) {
@@ -175,7 +184,8 @@ export async function shipLog(options: ShipLogOptions): Promise<ShipLogResult> {
         // A batch still in flight settles first (its outcome, if it failed, is as good a reason as this one).
         await settle().catch(() => undefined)
         const failure = error instanceof AuditrailError ? error : session.error('ship events', error)
-        if (failure.code === 'corrupt' || failure.code === 'options' || ++failures > (options.maxRetries ?? Number.POSITIVE_INFINITY)) throw failure
+        // What the server refuses for its content (22xxx) it would refuse every time: not retried, as a damaged source is not.
+        if (failure.code === 'corrupt' || failure.code === 'options' || failure.code === 'invalid' || ++failures > (options.maxRetries ?? Number.POSITIVE_INFINITY)) throw failure
         options.onRetry?.(failure)
         await sleep(retryMs, undefined, { signal }).catch(() => undefined)
       }

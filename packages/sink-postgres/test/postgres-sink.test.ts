@@ -146,17 +146,23 @@ describe.skipIf(!isAvailable(POSTGRES))(`sink-postgres ${needsTag(POSTGRES)}`, (
     expect(stored.map((e) => verifier.check(e)).filter(Boolean)).toEqual([])
   })
 
-  it('a value the server refuses (U+0000 in a jsonb string) is an invalid error naming the SQLSTATE; the events around it are kept', async () => {
+  it('an event PostgreSQL can never store (U+0000 in a string or key) is refused alone, naming the field; the rest of its group commits', async () => {
     const logger = createEventLogger({ sinks: [createPostgresSink({ connection: server.url, host: 'nul', table: 'nul' })], integrity: 'sha256-chain' })
-    await logger.logEventAsync('note_write', 'success', { note_text: 'before' })
-    const failure = await logger.logEventAsync('note_write', 'success', { note_text: 'a\u0000b' }).catch((thrown: unknown) => thrown)
-    expect(isAuditrailError(failure, 'invalid')).toBe(true)
-    expect((failure as Error).message).toMatch(/22P05/)
-    const after = await logger.logEventAsync('note_write', 'success', { note_text: 'after' })
+    // One event-loop turn: one group, one transaction, but for the event that cannot be stored.
+    const results = await Promise.allSettled([
+      logger.logEventAsync('note_write', 'success', { note_text: 'before' }),
+      logger.logEventAsync('custom_note', 'success', { note: { 'k y': ['ok', 'a\u0000b'] } }),
+      logger.logEventAsync('note_write', 'failed', {}, 'bad\u0000error'),
+      logger.logEventAsync('note_write', 'success', { note_text: 'after' }),
+    ])
     logger.close()
-    expect(after.seq).toBe(2)
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled'])
+    const [, nested, error] = results.map((r) => (r.status === 'rejected' ? (r.reason as Error) : undefined))
+    expect(isAuditrailError(nested, 'invalid') && nested.field).toBe('details.note["k y"][1]')
+    expect(nested?.message).toMatch(/this custom_note event holds U\+0000 in details\.note\["k y"\]\[1\], which PostgreSQL's text and jsonb cannot store/)
+    expect(isAuditrailError(error, 'invalid') && error.field).toBe('error')
     const stored = await rows(server.url, 'nul')
-    expect(stored.map((e) => e.details['note_text'])).toEqual(['before', 'after'])
+    expect(stored.map((e) => [e.seq, e.details['note_text']])).toEqual([[1, 'before'], [2, 'after']])
   })
 
   it('a wrong password is refused with a message that does not contain it', async () => {
