@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { checkInvariants, type AuditEvent } from '@auditrail/core'
+import { canonicalJson, checkInvariants, type AuditEvent, type JsonValue } from '@auditrail/core'
 import { guardFormula } from '@auditrail/sink-csv'
 import { AuditLogger, verifyLog } from 'auditrail'
 import { pythonJsonLoad, runPython } from './python.js'
@@ -180,7 +180,8 @@ export function crashId(event: AuditEvent): { writer: number; seq: number } | un
   return typeof id?.writer === 'number' && typeof id.seq === 'number' ? { writer: id.writer, seq: id.seq } : undefined
 }
 
-const bodyText = (e: EventBody): string => JSON.stringify([e.action_type, e.status, e.details, e.error])
+// Canonical: a chained event stores its details with their keys in canonical order, not the order they were logged in.
+const bodyText = (e: EventBody): string => canonicalJson([e.action_type, e.status, e.details, e.error] as JsonValue)
 
 /**
  * Opens the log as the next process would (a fresh AuditLogger, which repairs what a crash left), reads it
