@@ -7,7 +7,7 @@ import { openLogAt, readEvents, formatOfName, type LogFormat } from '@auditrail/
 import { Command } from 'commander'
 import type { CliContext } from './cli-context.js'
 import { helpExamples } from './command-help.js'
-import { isPostgresTarget, withPostgresExport } from './postgres-target.js'
+import { exportPostgres, isPostgresTarget } from './postgres-target.js'
 import { createProgressBar } from './progress-bar.js'
 
 /** Logs from this size on get a progress bar (when stderr is a TTY): smaller ones convert in a blink. */
@@ -24,6 +24,25 @@ export function writeLogFile(file: string, format: LogFormat, events: EventSourc
   return writeJsonLogFile(file, typeof events === 'function' ? events() : events, { ...modeOption, ...(sizeHint === undefined ? {} : { sizeHint }) })
 }
 
+/**
+ * A PostgreSQL trail as a CSV file: the CSV writer reads its events anew should a later one need wider columns, and a
+ * cursor cannot be read twice, so they are exported first to a JSON log beside `out` (constant memory), read from there.
+ */
+async function postgresToCsv(input: string, out: string): Promise<{ readonly events: number; readonly display: string }> {
+  const spool = `${out}.export-${process.pid}.json`
+  try {
+    const { display } = await exportPostgres(input, spool)
+    const reader = openLogAt(spool)
+    try {
+      return { events: writeLogFile(out, 'csv', () => readEvents(reader, 'oldest-first')), display }
+    } finally {
+      reader.close()
+    }
+  } finally {
+    fs.rmSync(spool, { force: true })
+  }
+}
+
 /** `auditrail convert`: JSON ↔ CSV (or a re-layout within one format), every event kept, atomically. */
 export function createConvertCommand(context: CliContext): Command {
   return new Command('convert')
@@ -38,7 +57,7 @@ export function createConvertCommand(context: CliContext): Command {
       if (format === undefined) throw new AuditrailError('options', '<out> must end in .json or .csv', { component: 'cli', file: out })
       if (isPostgresTarget(input)) {
         if (fs.existsSync(out) && options.force !== true) throw new AuditrailError('options', '<out> exists; pass --force to replace it', { component: 'cli', file: out })
-        const { result: events, display } = await withPostgresExport(input, out, format === 'json' ? 'newest-first' : 'oldest-first', (read) => writeLogFile(out, format, read))
+        const { events, display } = format === 'json' ? await exportPostgres(input, out) : await postgresToCsv(input, out)
         const result = { input: display, output: out, from: 'postgres', to: format, events }
         context.out.write(options.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${events} events: ${display} (postgres) → ${out} (${format})\n`)
         return

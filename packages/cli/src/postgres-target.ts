@@ -1,7 +1,7 @@
-import * as fs from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { AuditrailError, formatMicros, parseChainHead, type AuditEvent, type HmacKey } from '@auditrail/core'
 import { createPostgresReader, DEFAULT_TABLE, parseConnectionTarget, tableNames, type PostgresEventFilter, type PostgresReader } from '@auditrail/sink-postgres'
+import { writeJsonLogFileFrom } from '@auditrail/sink-json'
 import type { EventFilterOptions } from './event-filter.js'
 import type { VerifyFinding, VerifyLogResult } from '@auditrail/verify'
 
@@ -125,50 +125,14 @@ export async function verifyPostgres(log: string, hmacKey?: HmacKey, expectHead?
 }
 
 /**
- * The events of a PostgreSQL target as a file, for `convert`: streamed by seq into a JSON Lines file beside `out`
- * (constant memory), then handed to the synchronous whole-file writer through `write`, which may read them more
- * than once. The temporary file is removed whatever happens.
+ * Writes the events of a PostgreSQL target to `file` as a whole JSON log (the JSON sink's layout, newest first),
+ * streamed by seq from the server in constant memory, atomically. For `convert`.
  */
-export async function withPostgresExport<T>(log: string, out: string, order: 'oldest-first' | 'newest-first', write: (events: () => Iterable<AuditEvent>) => T): Promise<{ readonly result: T; readonly display: string }> {
+export async function exportPostgres(log: string, file: string): Promise<{ readonly events: number; readonly display: string }> {
   const { reader, target } = openPostgresTarget(log)
-  const spool = `${out}.export-${process.pid}.jsonl`
   try {
-    const fd = fs.openSync(spool, 'wx', 0o600)
-    try {
-      let chunk = ''
-      for await (const event of reader.events({ order })) {
-        chunk += `${JSON.stringify(event)}\n`
-        if (chunk.length >= 1 << 20) {
-          fs.writeSync(fd, chunk)
-          chunk = ''
-        }
-      }
-      fs.writeSync(fd, chunk)
-    } finally {
-      fs.closeSync(fd)
-    }
-    return { result: write(() => readJsonLines(spool)), display: target.display }
+    return { events: await writeJsonLogFileFrom(file, reader.events({ order: 'newest-first' })), display: target.display }
   } finally {
     await reader.end()
-    fs.rmSync(spool, { force: true })
-  }
-}
-
-/** The events of a JSON Lines file we wrote, one per line, read in 1 MiB chunks. */
-function* readJsonLines(file: string): Generator<AuditEvent> {
-  const fd = fs.openSync(file, 'r')
-  try {
-    const buffer = Buffer.allocUnsafe(1 << 20)
-    let rest = ''
-    for (;;) {
-      const n = fs.readSync(fd, buffer, 0, buffer.length, null)
-      if (n === 0) break
-      const lines = (rest + buffer.toString('utf8', 0, n)).split('\n')
-      rest = lines.pop() ?? ''
-      for (const line of lines) if (line !== '') yield JSON.parse(line) as AuditEvent
-    }
-    if (rest !== '') yield JSON.parse(rest) as AuditEvent
-  } finally {
-    fs.closeSync(fd)
   }
 }

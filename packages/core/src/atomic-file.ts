@@ -4,32 +4,68 @@ import { NOFOLLOW_FLAGS, type FileIo } from './file-io.js'
 
 const TEMP_SUFFIX = /^\.\d+\.[0-9a-f]{8}\.tmp$/
 
+/** A temporary file that will replace its target: written through `fd`, then committed (renamed over it) or abandoned. */
+export interface Replacement {
+  readonly fd: number
+  /** Closes the temporary file (fsync'ed first with `fsync`) and renames it over the target; on failure, abandons it. */
+  commit(): void
+  /** Closes and removes the temporary file; the target is as it was. Never throws. */
+  abandon(): void
+}
+
+/**
+ * Starts replacing `file` atomically, for a writer that fills the temporary file over several turns (from an async
+ * source); {@link replaceFile} is the same in one call. The temporary file gets `mode` (less the umask) and is created
+ * with `O_EXCL | O_NOFOLLOW`: a name planted in advance, a symbolic link included, fails the open (EEXIST).
+ */
+export function openReplacement(io: FileIo, file: string, fsync: boolean, mode = 0o644): Replacement {
+  const temp = tempPathFor(file)
+  const fd = io.openSync(temp, NOFOLLOW_FLAGS.create, mode)
+  let open = true
+  const abandon = (): void => {
+    if (open) io.closeSync(fd)
+    open = false
+    unlinkQuietly(io, temp)
+  }
+  return {
+    fd,
+    commit() {
+      try {
+        if (fsync) io.fsyncSync(fd)
+        open = false
+        io.closeSync(fd)
+        io.renameSync(temp, file)
+      } catch (error) {
+        abandon()
+        throw error
+      }
+      if (fsync) fsyncDirectory(io, path.dirname(file))
+    },
+    abandon() {
+      try {
+        abandon()
+      } catch {
+        // Closing a descriptor being abandoned cannot lose anything that was meant to be kept.
+      }
+    },
+  }
+}
+
 /**
  * Replaces `file` atomically: `fill` writes a temporary file in the same directory, which is then renamed
  * over `file` (with `fsync`: the temp file is fsync'ed first and the directory after). On failure the
  * temporary file is removed and `file` is as it was. The temporary file, and so the new `file`, gets `mode` (less the
- * umask; file sinks pass their `fileMode`). It is created with `O_EXCL | O_NOFOLLOW`: a name planted in advance, a
- * symbolic link included, fails the open (EEXIST) instead of being followed or reused.
+ * umask; file sinks pass their `fileMode`), created as {@link openReplacement} creates it.
  */
 export function replaceFile(io: FileIo, file: string, fsync: boolean, fill: (fd: number) => void, mode = 0o644): void {
-  const temp = tempPathFor(file)
-  const fd = io.openSync(temp, NOFOLLOW_FLAGS.create, mode)
+  const replacement = openReplacement(io, file, fsync, mode)
   try {
-    fill(fd)
-    if (fsync) io.fsyncSync(fd)
+    fill(replacement.fd)
   } catch (error) {
-    io.closeSync(fd)
-    unlinkQuietly(io, temp)
+    replacement.abandon()
     throw error
   }
-  io.closeSync(fd)
-  try {
-    io.renameSync(temp, file)
-  } catch (error) {
-    unlinkQuietly(io, temp)
-    throw error
-  }
-  if (fsync) fsyncDirectory(io, path.dirname(file))
+  replacement.commit()
 }
 
 /** A fresh name for a temporary file that will replace `file`: in its directory, named so `removeStaleTemps` finds it. */

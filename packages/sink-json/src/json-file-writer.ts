@@ -1,4 +1,4 @@
-import { createBufferedFileWriter, DEFAULT_FILE_MODE, nodeFileIo, replaceFile, type AuditEvent } from '@auditrail/core'
+import { createBufferedFileWriter, DEFAULT_FILE_MODE, nodeFileIo, openReplacement, type AuditEvent, type BufferedFileWriter } from '@auditrail/core'
 import { writeGapPrefix } from './gap-file.js'
 import { LAYOUT_TAIL, gapFor } from './json-layout.js'
 
@@ -20,16 +20,56 @@ export interface WriteJsonLogOptions {
  * The events are streamed: memory does not grow with their number. Returns the count; on a throw `file` is as it was.
  */
 export function writeJsonLogFile(file: string, events: Iterable<AuditEvent>, options: WriteJsonLogOptions = {}): number {
+  const out = startJsonLogFile(file, options)
+  try {
+    for (const event of events) out.put(event)
+  } catch (error) {
+    out.abandon()
+    throw error
+  }
+  return out.finish()
+}
+
+/** {@link writeJsonLogFile} from an async source (a database cursor, say), with the same layout and guarantees. */
+export async function writeJsonLogFileFrom(file: string, events: AsyncIterable<AuditEvent>, options: WriteJsonLogOptions = {}): Promise<number> {
+  const out = startJsonLogFile(file, options)
+  try {
+    for await (const event of events) out.put(event)
+  } catch (error) {
+    out.abandon()
+    throw error
+  }
+  return out.finish()
+}
+
+/** A whole JSON log being written into its replacement file: events put in file order, then finished or abandoned. */
+function startJsonLogFile(file: string, options: WriteJsonLogOptions): { put(event: AuditEvent): void; finish(): number; abandon(): void } {
+  const replacement = openReplacement(nodeFileIo, file, true, options.mode ?? DEFAULT_FILE_MODE)
   let count = 0
-  replaceFile(nodeFileIo, file, true, (fd) => {
+  let out: BufferedFileWriter
+  try {
     // The gap is laid down first, so its size is chosen before the events are read: from the hint, not their count.
-    const out = createBufferedFileWriter(nodeFileIo, fd, writeGapPrefix(nodeFileIo, fd, gapFor(options.sizeHint ?? 0, 0)))
-    for (const event of events) {
+    out = createBufferedFileWriter(nodeFileIo, replacement.fd, writeGapPrefix(nodeFileIo, replacement.fd, gapFor(options.sizeHint ?? 0, 0)))
+  } catch (error) {
+    replacement.abandon()
+    throw error
+  }
+  return {
+    put(event) {
       out.put(`${count === 0 ? '\n' : ',\n'}${JSON.stringify(event)}`)
       count++
-    }
-    out.put(LAYOUT_TAIL)
-    out.flush()
-  }, options.mode ?? DEFAULT_FILE_MODE)
-  return count
+    },
+    finish() {
+      try {
+        out.put(LAYOUT_TAIL)
+        out.flush()
+      } catch (error) {
+        replacement.abandon()
+        throw error
+      }
+      replacement.commit()
+      return count
+    },
+    abandon: replacement.abandon,
+  }
 }

@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { checkedEntries, START_POSITION, type AuditEvent, type LogEntry } from '@auditrail/core'
-import { createJsonSink, JSON_LOG_FILE, openJsonSnapshot, writeJsonLogFile } from '@auditrail/sink-json'
+import { createJsonSink, JSON_LOG_FILE, openJsonSnapshot, writeJsonLogFile, writeJsonLogFileFrom } from '@auditrail/sink-json'
 import { makeEvent, tempLogDir } from './event-factory.js'
 
 const eventsOf = (entries: Iterable<LogEntry>): AuditEvent[] => [...entries].flatMap((entry) => (entry.kind === 'event' ? [entry.event] : []))
@@ -60,6 +60,27 @@ describe('openJsonSnapshot: the JSON log reader the CLI uses', () => {
     const sink = createJsonSink({ rootLogDir: dir })
     expect([...sink.read()]).toEqual([makeEvent(3), ...events])
     sink.close()
+  })
+
+  it('writeJsonLogFileFrom writes the same file from an async source, and a source that fails leaves the old file and no temporary one', async () => {
+    const dir = tempLogDir()
+    const events = [2, 1, 0].map((i) => makeEvent(i))
+    const source = async function* (fail: boolean): AsyncGenerator<AuditEvent> {
+      for (const event of events) {
+        await new Promise((resolve) => setImmediate(resolve))
+        yield event
+      }
+      if (fail) throw new Error('cursor lost')
+    }
+    const sync = join(dir, 'sync.json')
+    const out = join(dir, 'async.json')
+    writeJsonLogFile(sync, events, { sizeHint: 1000 })
+    expect(await writeJsonLogFileFrom(out, source(false), { sizeHint: 1000 })).toBe(3)
+    expect(readFileSync(out)).toEqual(readFileSync(sync))
+    expect(statSync(out).mode & 0o777).toBe(0o600)
+    await expect(writeJsonLogFileFrom(out, source(true))).rejects.toThrow('cursor lost')
+    expect(readFileSync(out)).toEqual(readFileSync(sync))
+    expect(readdirSync(dir).sort()).toEqual(['async.json', 'sync.json'])
   })
 
   it('names the file, line and byte of a problem', () => {
