@@ -4,7 +4,7 @@ export { AuditStatusCodec, FAILURE_STATUSES, SPEC_STATUSES, isFailureStatus } fr
 export type { AuditStatus } from './audit-status.js'
 export { KNOWN_ACTION_TYPES, SPEC_ACTION_TYPES, actionDetailsCodecs, isKnownActionType } from './action-details.js'
 export type { ActionDetails, DetailsInput, KnownActionType, LogDetails, LogDetailsArgument } from './action-details.js'
-export { JsonObjectCodec, JsonValueCodec, FiniteNumber, MAX_DETAILS_DEPTH, toJsonObject } from './json-value.js'
+export { childPath, JsonObjectCodec, JsonValueCodec, FiniteNumber, MAX_DETAILS_DEPTH, toJsonObject } from './json-value.js'
 export type { JsonIssue, JsonObject, JsonValue } from './json-value.js'
 export { accessDeniedError, isAccessDenied } from './access-denied.js'
 export { AuditrailError, emitAuditrailWarning, errnoCode, ioError, isAuditrailError, sinkError } from './errors.js'

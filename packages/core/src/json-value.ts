@@ -43,7 +43,8 @@ export const MAX_DETAILS_DEPTH = 200
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 
-function childPath(path: string, key: string): string {
+/** The path of `key` under `path`, as error messages name fields: `details.a`, or `details["a b"]` for other keys. */
+export function childPath(path: string, key: string): string {
   return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
 }
 

@@ -1,7 +1,5 @@
-import { AuditrailError, type JsonValue, type PendingEvent } from '@auditrail/core'
+import { AuditrailError, childPath, type JsonValue, type PendingEvent } from '@auditrail/core'
 import { COMPONENT } from './pg-errors.js'
-
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 
 /** The path below `path` of the first string (or key) in `value` holding U+0000, or undefined. */
 function nulPath(value: JsonValue, path: string): string | undefined {
@@ -15,7 +13,7 @@ function nulPath(value: JsonValue, path: string): string | undefined {
     return undefined
   }
   for (const key in value as { readonly [key: string]: JsonValue }) {
-    const at = IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
+    const at = childPath(path, key)
     if (key.includes('\u0000')) return at
     const found = nulPath((value as { readonly [key: string]: JsonValue })[key] as JsonValue, at)
     if (found !== undefined) return found
